@@ -1,0 +1,276 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { StateBackend, type WriteOptions } from '../state-backend';
+import type { BackendLock, LockHolder } from '../lock';
+import { BackendError } from '../../errors/backend-error';
+import { CheckpointCorruptError } from '../../errors/checkpoint-corrupt-error';
+import { InvalidOptionsError } from '../../errors/invalid-options-error';
+import { slugOf } from './slug';
+import { decodeJournal, encodeHeader, encodeRecords, JournalDamage } from './journal';
+import { lockFile } from './file-lock';
+import { phaseHook } from '../../util/test-phase';
+
+const writeAsync = promisify(fs.write);
+const fdatasyncAsync = promisify(fs.fdatasync);
+
+/** Options of {@link FileBackend}. */
+export interface FileBackendOptions {
+  /** Directory of the checkpoint files (created 0700 when missing). Default `.safe_state`, relative to the working directory. */
+  dir?: string;
+  /**
+   * A lock held by a process on another host is taken over when its heartbeat is older than this
+   * (ms, default 30 000). A holder on this host is taken over as soon as its process is gone.
+   */
+  staleMs?: number;
+}
+
+const EXT = '.safestate';
+const STRICT: WriteOptions = { durability: 'strict' };
+
+/**
+ * The default backend: one file per job, `<dir>/<slug>.safestate`, an append-only journal of
+ * checksummed records, compacted by atomic replacement (write a temporary file, fsync, rename,
+ * fsync the directory). A crash at any instant leaves a readable file holding every record that had
+ * counted; a torn last record is dropped on load. Files are created 0600 and the directory 0700.
+ * Runs of one job are excluded with proper-lockfile. See docs/format.md for the format.
+ *
+ * @example
+ * ```ts
+ * const backend = new FileBackend({ dir: '/var/lib/myapp/checkpoints' });
+ * class Job { @SafeState({ name: 'nightly', backend }) async run(xs: string[]) { ... } }
+ * ```
+ */
+export class FileBackend extends StateBackend {
+  /** Absolute directory of the checkpoint files. */
+  readonly dir: string;
+  private readonly staleMs: number;
+  private readonly appendFds = new Map<string, number>();
+  private dirReady = false;
+
+  /** @param options - see {@link FileBackendOptions} */
+  constructor(options: FileBackendOptions = {}) {
+    super();
+    if (options.dir !== undefined && (typeof options.dir !== 'string' || options.dir === '' || options.dir.includes('\0'))) {
+      throw new InvalidOptionsError('dir', `FileBackend dir must be a non-empty path (got ${JSON.stringify(options.dir)})`);
+    }
+    if (options.staleMs !== undefined && !(Number.isFinite(options.staleMs) && options.staleMs > 0)) {
+      throw new InvalidOptionsError('staleMs', `FileBackend staleMs must be a positive number (got ${options.staleMs})`);
+    }
+    this.dir = path.resolve(options.dir ?? '.safe_state');
+    this.staleMs = options.staleMs ?? 30_000;
+  }
+
+  /** Path of a job's checkpoint file (always inside {@link FileBackend.dir}). */
+  override location(jobName: string): string {
+    return path.join(this.dir, slugOf(jobName) + EXT);
+  }
+
+  private ensureDir(): void {
+    if (this.dirReady) return;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new BackendError(`cannot create state directory ${this.dir}: ${(e as Error).message}`, { cause: e });
+    }
+    this.dirReady = true;
+  }
+
+  /** @inheritDoc */
+  async load(jobName: string): Promise<string | null> {
+    const file = this.location(jobName);
+    let content: string;
+    try {
+      content = await fs.promises.readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new BackendError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    return this.decode(jobName, file, content);
+  }
+
+  private decode(jobName: string, file: string, content: string): string {
+    try {
+      const journal = decodeJournal(content);
+      if (journal.jobName !== jobName) {
+        throw new JournalDamage(1, `the file belongs to job '${journal.jobName}'`);
+      }
+      return journal.text;
+    } catch (e) {
+      if (e instanceof JournalDamage) throw new CheckpointCorruptError(jobName, `${file}:${e.line}`, e.message);
+      throw e;
+    }
+  }
+
+  /** @inheritDoc */
+  async save(jobName: string, data: string, options: WriteOptions = STRICT): Promise<void> {
+    this.saveSync(jobName, data, options);
+  }
+
+  /**
+   * Atomic replacement: temporary file (0600), fsync, rename over, fsync of the directory
+   * (the fsyncs only with `durability: 'strict'`).
+   * @inheritDoc
+   */
+  override saveSync(jobName: string, data: string, options: WriteOptions = STRICT): void {
+    this.ensureDir();
+    phaseHook?.('S');
+    const file = this.location(jobName);
+    this.closeAppend(jobName);
+    const tmp = `${file}.${process.pid}.tmp`;
+    const strict = options.durability === 'strict';
+    try {
+      const fd = fs.openSync(tmp, 'w', 0o600);
+      try {
+        fs.writeSync(fd, encodeHeader(jobName) + encodeRecords(data));
+        if (strict) {
+          phaseHook?.('F');
+          fs.fsyncSync(fd);
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
+      if (strict) this.syncDir();
+    } catch (e) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* not created */
+      }
+      throw new BackendError(`cannot save ${file}: ${(e as Error).message}`, { cause: e });
+    }
+    phaseHook?.('D');
+  }
+
+  private syncDir(): void {
+    const fd = fs.openSync(this.dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private appendFd(jobName: string): number {
+    let fd = this.appendFds.get(jobName);
+    if (fd === undefined) {
+      fd = fs.openSync(this.location(jobName), 'a', 0o600);
+      this.appendFds.set(jobName, fd);
+    }
+    return fd;
+  }
+
+  private closeAppend(jobName: string): void {
+    const fd = this.appendFds.get(jobName);
+    if (fd === undefined) return;
+    this.appendFds.delete(jobName);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  /** Appends checksummed records and, with `durability: 'strict'`, fdatasyncs them. @inheritDoc */
+  override appendSync(jobName: string, records: string, options: WriteOptions = STRICT): void {
+    phaseHook?.('S');
+    try {
+      const fd = this.appendFd(jobName);
+      fs.writeSync(fd, encodeRecords(records));
+      if (options.durability === 'strict') {
+        phaseHook?.('F');
+        fs.fdatasyncSync(fd);
+      }
+    } catch (e) {
+      this.closeAppend(jobName);
+      throw new BackendError(`cannot append to ${this.location(jobName)}: ${(e as Error).message}`, { cause: e });
+    }
+    phaseHook?.('D');
+  }
+
+  /** @inheritDoc */
+  override async append(jobName: string, records: string, options: WriteOptions = STRICT): Promise<void> {
+    phaseHook?.('S');
+    try {
+      const fd = this.appendFd(jobName);
+      await writeAsync(fd, encodeRecords(records));
+      if (options.durability === 'strict') {
+        phaseHook?.('F');
+        await fdatasyncAsync(fd);
+      }
+    } catch (e) {
+      this.closeAppend(jobName);
+      throw new BackendError(`cannot append to ${this.location(jobName)}: ${(e as Error).message}`, { cause: e });
+    }
+    phaseHook?.('D');
+  }
+
+  /** @inheritDoc */
+  async delete(jobName: string): Promise<void> {
+    this.closeAppend(jobName);
+    const file = this.location(jobName);
+    try {
+      await fs.promises.unlink(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new BackendError(`cannot delete ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** @inheritDoc */
+  async exists(jobName: string): Promise<boolean> {
+    return fs.existsSync(this.location(jobName));
+  }
+
+  /**
+   * Takes the job's lock (`<file>.lock`, proper-lockfile). A holder on this host whose process is
+   * gone is taken over at once; a holder on another host when its heartbeat is older than `staleMs`.
+   * @inheritDoc
+   */
+  override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
+    this.ensureDir();
+    return lockFile(this.location(jobName), jobName, holder, {
+      staleMs: this.staleMs,
+      warn: (m) => process.emitWarning(m, { code: 'SAFE_STATE_LOCK_LOST' }),
+    });
+  }
+
+  /** Job names of the checkpoint files in {@link FileBackend.dir} (read from each file's header). @inheritDoc */
+  override async list(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await fs.promises.readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new BackendError(`cannot list ${this.dir}: ${(e as Error).message}`, { cause: e });
+    }
+    const names: string[] = [];
+    for (const entry of entries.filter((e) => e.endsWith(EXT)).sort()) {
+      const name = readJobName(path.join(this.dir, entry));
+      if (name !== null) names.push(name);
+    }
+    return names;
+  }
+
+  /** Closes append handles. @inheritDoc */
+  override async close(): Promise<void> {
+    for (const job of [...this.appendFds.keys()]) this.closeAppend(job);
+  }
+}
+
+function readJobName(file: string): string | null {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(16 * 1024);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      const header = buf.subarray(0, n).toString('utf8').split('\n', 1)[0];
+      const m = /^safestate-journal \d+ (".*")$/.exec(header);
+      return m ? (JSON.parse(m[1]) as string) : null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}

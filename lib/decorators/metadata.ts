@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import type { JobDefinition } from '../engine/job-definition';
+import type { SafeStateOptions } from '../engine/options';
+
+// Node 20 has no Symbol.metadata: without it TypeScript passes `metadata: undefined` to decorators.
+// esbuild/tsx fall back to Symbol.for('Symbol.metadata'); using the same key keeps both in agreement.
+(Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata');
+
+/** The reflect-metadata key under which decorated jobs are described (class prototype + method name). */
+export const JOB_METADATA_KEY = 'safe-state:job';
+
+/**
+ * What frameworks can discover about a `@SafeState` method through reflect-metadata:
+ * `Reflect.getMetadata('safe-state:job', Class.prototype, 'method')`.
+ *
+ * @example
+ * ```ts
+ * const meta: JobMetadata | undefined = Reflect.getMetadata('safe-state:job', Job.prototype, 'run');
+ * ```
+ */
+export interface JobMetadata {
+  /** The decorated method's name. */
+  method: string | symbol;
+  /** The options given to the decorator (validated). */
+  options: Readonly<SafeStateOptions>;
+}
+
+// Private to this module, keyed by the class's decorator metadata object (as Lit does).
+const jobs = new WeakMap<object, Map<string | symbol, JobDefinition>>();
+
+/** @internal */
+export function defineJob(metadata: DecoratorMetadataObject | undefined, method: string | symbol, def: JobDefinition): void {
+  if (!metadata) return;
+  let map = jobs.get(metadata);
+  if (!map) jobs.set(metadata, (map = new Map()));
+  map.set(method, def);
+}
+
+/**
+ * The job definition of a decorated method of an instance's class (or a base class).
+ * @internal
+ */
+export function findJob(instance: object, method: string | symbol): JobDefinition | undefined {
+  const ctor = typeof instance === 'function' ? instance : (instance as { constructor?: unknown }).constructor;
+  let meta = ctor ? (ctor as Record<symbol, object | undefined>)[Symbol.metadata!] : undefined;
+  for (; meta; meta = Object.getPrototypeOf(meta) as object | undefined) {
+    const def = jobs.get(meta)?.get(method);
+    if (def) return def;
+  }
+  return undefined;
+}
+
+/** @internal */
+export function defineReflectMetadata(target: object, method: string | symbol, meta: JobMetadata): void {
+  if (typeof Reflect.defineMetadata === 'function' && !Reflect.hasOwnMetadata(JOB_METADATA_KEY, target, method)) {
+    Reflect.defineMetadata(JOB_METADATA_KEY, meta, target, method);
+  }
+}

@@ -1,0 +1,127 @@
+import type { SafeStateOptions } from '../engine/options';
+import { validateOptions } from '../engine/options';
+import type { JobDefinition } from '../engine/job-definition';
+import { runJob } from '../engine/run-job';
+import { callerFile } from '../engine/job-name';
+import { makeHandle, type JobHandle } from '../engine/job-handle';
+import { defineJob, defineReflectMetadata, findJob } from './metadata';
+
+type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
+type MethodDecorator<This, Args extends unknown[], R> = (
+  target: AsyncMethod<This, Args, R>,
+  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
+) => AsyncMethod<This, Args, R>;
+
+function isContext(v: unknown): v is DecoratorContext {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
+}
+
+const LEGACY = "@SafeState is a standard (TC39 stage-3) decorator, but it was called the legacy way (target, key, descriptor): turn off 'experimentalDecorators' in tsconfig.json, or wrap the function with safeState(fn, options) instead";
+
+function ownerName(thisArg: unknown, method: string | symbol, wrapper: unknown, isStatic: boolean): string | null {
+  for (let o = thisArg as object | null; o; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper) {
+      const cls = isStatic ? (o as { name?: unknown }) : (o as { constructor?: { name?: unknown } }).constructor;
+      return typeof cls?.name === 'string' && cls.name ? cls.name : null;
+    }
+  }
+  const ctor = isStatic ? thisArg : (thisArg as { constructor?: unknown } | null)?.constructor;
+  const n = (ctor as { name?: unknown } | undefined)?.name;
+  return typeof n === 'string' && n ? n : null;
+}
+
+function decorate<This, Args extends unknown[], R>(
+  target: AsyncMethod<This, Args, R>,
+  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
+  options: SafeStateOptions,
+  file: string | null,
+): AsyncMethod<This, Args, R> {
+  if (!isContext(context)) throw new TypeError(LEGACY);
+  if (context.kind !== 'method') {
+    throw new TypeError(`@SafeState decorates methods only; it was applied to ${context.kind} '${String(context.name)}'`);
+  }
+  if (typeof target !== 'function') throw new TypeError(`@SafeState: '${String(context.name)}' is not a function`);
+  const method = context.name;
+  const def: JobDefinition = {
+    options,
+    file,
+    baseName: (thisArg) => {
+      const cls = ownerName(thisArg, method, wrapper, context.static);
+      return cls ? `${cls}.${String(method)}` : null;
+    },
+  };
+  const wrapper = function (this: This, ...args: Args): Promise<R> {
+    return runJob(def, this, args, target as (...a: unknown[]) => unknown) as Promise<R>;
+  };
+  Object.defineProperty(wrapper, 'name', { value: typeof method === 'string' ? method : target.name, configurable: true });
+  defineJob(context.metadata, method, def);
+  const reflected = { method, options: Object.freeze({ ...options }) };
+  context.addInitializer(function (this: This) {
+    // the prototype (or class, for static methods) that owns the method
+    let o = this as object | null;
+    while (o && !(Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper)) {
+      o = Object.getPrototypeOf(o) as object | null;
+    }
+    if (o) defineReflectMetadata(o, method, reflected);
+  });
+  return wrapper;
+}
+
+/**
+ * Makes an async method resumable: the iterable argument (`iterableArg`, default the first) is
+ * tracked, completed items are recorded in a checkpoint, and a rerun after a crash skips them.
+ * A standard (TC39 stage-3) decorator: use it bare, with options, or with a job name.
+ *
+ * @example
+ * ```ts
+ * class WelcomeEmails {
+ *   constructor(private mailer: Mailer) {}
+ *   @SafeState({ name: 'welcome-emails', saveEvery: 10 })
+ *   async run(users: User[]) {
+ *     for (const user of users) await this.mailer.send(user.email, 'Welcome!');
+ *   }
+ * }
+ * ```
+ * @param target - the decorated method (bare use)
+ * @param context - the decorator context (bare use)
+ */
+export function SafeState<This, Args extends unknown[], R>(
+  target: AsyncMethod<This, Args, R>,
+  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
+): AsyncMethod<This, Args, R>;
+/**
+ * `@SafeState(options)` or `@SafeState('job-name')`.
+ * @param options - {@link SafeStateOptions}, or the job name
+ */
+export function SafeState<This = unknown, Args extends unknown[] = any[], R = unknown>(options?: SafeStateOptions<This> | string): MethodDecorator<This, Args, R>;
+export function SafeState(a?: unknown, b?: unknown, c?: unknown): unknown {
+  if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);
+  if (typeof a === 'function' && isContext(b)) {
+    return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, callerFile());
+  }
+  const options = typeof a === 'string' ? validateOptions({ name: a }) : validateOptions(a);
+  const file = callerFile();
+  return (target: AsyncMethod<unknown, unknown[], unknown>, context: ClassMethodDecoratorContext, legacy?: unknown) => {
+    if (legacy !== undefined || !isContext(context)) throw new TypeError(LEGACY);
+    return decorate(target, context, options, file);
+  };
+}
+
+/** Members of {@link SafeState} beyond the decorator. */
+export namespace SafeState {
+  /**
+   * The handle of a decorated method's job for one instance: name, checkpoint path, peek, clear.
+   * Throws `TypeError` when the method is not decorated with `@SafeState`.
+   * @param instance - an instance of the class (or the class, for a static method)
+   * @param method - the decorated method's name
+   * @example
+   * ```ts
+   * const cp = await SafeState.of(job, 'run').peekCheckpoint();
+   * ```
+   */
+  export function of<T extends object>(instance: T, method: keyof T & (string | symbol)): JobHandle {
+    const def = instance ? findJob(instance, method) : undefined;
+    if (!def) throw new TypeError(`${String(method)} is not a @SafeState method of ${instance?.constructor?.name ?? String(instance)}`);
+    return makeHandle(def, instance);
+  }
+}

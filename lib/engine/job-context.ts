@@ -1,0 +1,82 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { JobRun } from './job-run';
+import { NoActiveJobError } from '../errors/no-active-job-error';
+import { SafeStateError } from '../errors/safe-state-error';
+import { serialize } from '../state/serializer';
+
+const KEY = Symbol.for('safe-state.job-context.v1');
+const g = globalThis as unknown as Record<symbol, AsyncLocalStorage<JobRun> | undefined>;
+/** The running job, carried through async calls (shared by every loaded copy of safe-state). @internal */
+export const jobContext: AsyncLocalStorage<JobRun> = g[KEY] ?? (g[KEY] = new AsyncLocalStorage<JobRun>());
+
+/** The running job, or throws {@link NoActiveJobError} naming `fn`. @internal */
+export function activeJob(fn: string): JobRun {
+  const run = jobContext.getStore();
+  if (!run) throw new NoActiveJobError(fn);
+  return run;
+}
+
+/**
+ * Saves job state. In manual mode (`autoIterate: false`) it persists `state` now and resolves when
+ * it counts; in auto mode it attaches `state` to the next progress save. The state is serialized at
+ * the call (with devalue and the reconnect registry), so later mutations do not leak into it; a
+ * value that cannot be saved throws {@link UnserializableStateError} naming its path.
+ * Outside a job it throws {@link NoActiveJobError}.
+ *
+ * @param state - any serializable value (Map, Set, Date, BigInt, cycles, registered live objects)
+ * @example
+ * ```ts
+ * class Crawl {
+ *   @SafeState({ name: 'crawl', autoIterate: false })
+ *   async run(start: string) {
+ *     const s = resumeState<{ queue: string[]; seen: Set<string> }>() ?? { queue: [start], seen: new Set<string>() };
+ *     while (s.queue.length) { await visit(s.queue.shift()!, s); await checkpoint(s); }
+ *   }
+ * }
+ * ```
+ */
+export async function checkpoint(state?: unknown): Promise<void> {
+  const run = activeJob('checkpoint');
+  if (state !== undefined) {
+    const text = serialize(state, 'state');
+    run.doc.state = text;
+    run.writer.queueRecord(`s${text}\n`);
+  }
+  if (run.manual) await run.writer.flush();
+}
+
+/**
+ * The state saved by `checkpoint()` in the previous run of the running job, or `undefined` on a
+ * fresh start. Outside a job it throws {@link NoActiveJobError}.
+ * @typeParam T - the state's type (not checked at run time)
+ * @example
+ * ```ts
+ * const page = resumeState<number>() ?? 1;
+ * ```
+ */
+export function resumeState<T = unknown>(): T | undefined {
+  const run = activeJob('resumeState');
+  return run.resumed?.state as T | undefined;
+}
+
+/**
+ * Stores the current item's result in the checkpoint (with the `storeResults` option), written
+ * incrementally beside the progress record. The value is serialized at the call; a value that
+ * cannot be saved throws {@link UnserializableStateError}. Outside a job it throws
+ * {@link NoActiveJobError}; outside an item (no item in flight) a {@link SafeStateError} with code
+ * `NO_ACTIVE_ITEM`. Without `storeResults` it does nothing.
+ *
+ * @param value - the item's result
+ * @example
+ * ```ts
+ * @SafeState({ name: 'sizes', storeResults: true, keepOnSuccess: true })
+ * async run(urls: string[]) { for (const u of urls) record((await fetch(u)).headers.get('content-length')); }
+ * ```
+ */
+export function record(value: unknown): void {
+  const run = activeJob('record');
+  if (!run.storeResults) return;
+  const key = run.resultKey();
+  if (key === null) throw new SafeStateError('NO_ACTIVE_ITEM', 'record() must be called while an item of the job is being processed');
+  run.writer.queueResult(key, serialize(value, `results[${key}]`));
+}

@@ -1,0 +1,45 @@
+import type { SafeStateOptions } from './options';
+import type { StateBackend } from '../backends/state-backend';
+import { FileBackend } from '../backends/file/file-backend';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+import { defaultJobName } from './job-name';
+
+/**
+ * What a decorator or `safeState()` recorded about a job: its validated options and where it was
+ * defined (for the default name). The engine reads it at call time.
+ * @internal
+ */
+export interface JobDefinition {
+  options: SafeStateOptions;
+  /** `Class.method` (the class that defines the method) or the function's name, for a this-value */
+  baseName(thisArg: unknown): string | null;
+  /** the module that defined the job, when the stack told */
+  file: string | null;
+  /** cache of the derived default name */
+  defaultName?: string;
+}
+
+/** The job name for one call. @internal */
+export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
+  const n = def.options.name;
+  if (typeof n === 'string') return n;
+  if (typeof n === 'function') {
+    const v = n(thisArg);
+    if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionsError('name', `name: the name function returned ${JSON.stringify(v)}; it must return a non-empty string`);
+    return v;
+  }
+  if (def.defaultName) return def.defaultName;
+  const base = def.baseName(thisArg);
+  const derived = base ? defaultJobName(base, def.file) : null;
+  if (!derived) {
+    throw new InvalidOptionsError('name', `name: cannot derive a default job name${base ? ` for ${base}` : ''} (no module path or package.json found); pass the 'name' option`);
+  }
+  def.defaultName = derived;
+  return derived;
+}
+
+/** The backend of a job, and whether the engine created it (and so closes it). @internal */
+export function resolveBackend(options: SafeStateOptions): { backend: StateBackend; owned: boolean } {
+  if (options.backend) return { backend: options.backend, owned: false };
+  return { backend: new FileBackend({ dir: options.stateDir ?? '.safe_state' }), owned: true };
+}

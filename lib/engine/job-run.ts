@@ -1,0 +1,120 @@
+import type { StateBackend } from '../backends/state-backend';
+import type { BackendLock } from '../backends/lock';
+import type { CheckpointDoc } from '../state/checkpoint-doc';
+import type { ItemKey } from '../progress/key-progress';
+import type { SafeStateLogger } from './options';
+import { ProgressWriter } from './progress-writer';
+import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
+import { InputChangedError } from '../errors/input-changed-error';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+import { phaseHook } from '../util/test-phase';
+
+/**
+ * One run of one job: the item in flight, the progress record and its writer. The tracked input
+ * calls {@link JobRun.begin} when it hands an item to the body and {@link JobRun.finishSync} /
+ * {@link JobRun.finishAsync} when the body asks for the next one.
+ * @internal
+ */
+export class JobRun {
+  /** index of the item in flight, -1 when none */
+  inFlight = -1;
+  private inFlightKey: ItemKey | undefined = undefined;
+  /** whether the body iterated the tracked input at all */
+  iterated = false;
+  /** done items passed over without running the body */
+  skipped = 0;
+  private reportedSkips = false;
+  /** state restored from the previous run (deserialized lazily) */
+  resumed: { state: unknown } | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly backend: StateBackend,
+    readonly doc: CheckpointDoc,
+    readonly writer: ProgressWriter,
+    readonly logger: SafeStateLogger | null,
+    readonly keyFn: ((item: any, index: number) => ItemKey) | undefined,
+    readonly storeResults: boolean,
+    readonly manual: boolean,
+    readonly lock: BackendLock,
+  ) {}
+
+  /** Key of an item (the `key` option), validated. */
+  keyOf(item: unknown, index: number): ItemKey {
+    const k = this.keyFn!(item, index);
+    if ((typeof k !== 'string' && typeof k !== 'number') || (typeof k === 'number' && !Number.isFinite(k))) {
+      throw new InvalidOptionsError('key', `key: the key function returned ${typeof k} for item ${index}; it must return a string or a finite number`);
+    }
+    return k;
+  }
+
+  /** Whether item `index` (value `item`) is done. */
+  isDone(index: number, item: unknown): boolean {
+    return this.keyFn ? this.doc.keys!.isDone(this.keyOf(item, index)) : this.doc.progress.isDone(index);
+  }
+
+  /**
+   * Checks an input item against the fingerprint of the run that wrote the checkpoint (for the
+   * first items that are done) and records hashes of items not seen before.
+   */
+  checkFingerprint(index: number, item: unknown): void {
+    if (index >= FINGERPRINT_ITEMS || this.keyFn) return;
+    const stored = this.doc.fingerprint[index];
+    if (stored != null && !this.doc.progress.isDone(index)) return;
+    const h = itemHash(item);
+    if (stored != null) {
+      if (stored !== h) throw new InputChangedError(this.name, `item ${index} differs from the one processed before`);
+      return;
+    }
+    this.doc.fingerprint[index] = h;
+    this.writer.queueRecord(`f${index} ${h}\n`);
+  }
+
+  /** An item is handed to the body. */
+  begin(index: number, item: unknown): void {
+    if (!this.iterated) this.iterated = true;
+    if (!this.reportedSkips) this.reportSkips();
+    this.inFlight = index;
+    if (this.keyFn) this.inFlightKey = this.keyOf(item, index);
+    phaseHook?.('B');
+  }
+
+  /** Prints the verbose "skipped N done items" line once. */
+  reportSkips(): void {
+    if (this.reportedSkips) return;
+    this.reportedSkips = true;
+    if (this.skipped > 0) this.logger?.info(`skipped ${this.skipped} done items`);
+  }
+
+  /** Marks the item in flight done (no save); true when a save is due. */
+  markInFlight(): boolean {
+    if (this.inFlight < 0) return false;
+    if (this.keyFn) this.doc.keys!.markDone(this.inFlightKey!);
+    else this.doc.progress.markDone(this.inFlight);
+    this.inFlight = -1;
+    this.inFlightKey = undefined;
+    return this.writer.due();
+  }
+
+  /** The body asked for the next item (sync iteration): the one in flight is done. */
+  finishSync(): void {
+    if (this.markInFlight()) this.writer.flushSync();
+  }
+
+  /** The body asked for the next item (async iteration): the one in flight is done, durably. */
+  async finishAsync(): Promise<void> {
+    if (this.markInFlight()) await this.writer.flush();
+  }
+
+  /** The item in flight was abandoned (iteration stopped): it stays undone. */
+  abandon(): void {
+    this.inFlight = -1;
+    this.inFlightKey = undefined;
+  }
+
+  /** The result key of the item in flight, or null when none is. */
+  resultKey(): string | null {
+    if (this.inFlight < 0) return null;
+    return JSON.stringify(this.keyFn ? this.inFlightKey : this.inFlight);
+  }
+}

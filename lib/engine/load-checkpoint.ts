@@ -1,0 +1,30 @@
+import type { StateBackend } from '../backends/state-backend';
+import type { CheckpointDoc } from '../state/checkpoint-doc';
+import { CodecError, decodeCheckpoint } from '../state/checkpoint-codec';
+import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
+import { asBackendError } from './backend-call';
+
+/**
+ * Loads and decodes a job's checkpoint; `null` when there is none. Damage fails with
+ * {@link CheckpointCorruptError} naming the job and the location; the stored data is left as it is.
+ * @internal
+ */
+export async function loadCheckpoint(backend: StateBackend, jobName: string): Promise<CheckpointDoc | null> {
+  let text: string | null;
+  try {
+    text = await backend.load(jobName);
+  } catch (e) {
+    throw asBackendError(e, `cannot load the checkpoint of job '${jobName}'`);
+  }
+  if (text === null) return null;
+  const where = backend.location(jobName);
+  try {
+    if (typeof text !== 'string') throw new CodecError(1, `the backend returned ${typeof text} instead of text`);
+    const doc = decodeCheckpoint(text);
+    if (doc.jobName !== jobName) throw new CodecError(1, `it belongs to job '${doc.jobName}'`);
+    return doc;
+  } catch (e) {
+    if (e instanceof CodecError) throw new CheckpointCorruptError(jobName, `${where ? where + ' ' : ''}(record ${e.line})`, e.message);
+    throw e;
+  }
+}

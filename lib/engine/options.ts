@@ -1,0 +1,119 @@
+import type { StateBackend, Durability } from '../backends/state-backend';
+import type { ItemKey } from '../progress/key-progress';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+
+/** A logger for verbose output: progress lines go to `info`, problems to `warn`. */
+export interface SafeStateLogger {
+  /** Progress lines. */
+  info(message: string): void;
+  /** Warnings (a body that never iterated its input, a lock lost). */
+  warn(message: string): void;
+}
+
+/**
+ * Options of {@link SafeState} and {@link safeState}. Every option is optional.
+ * @typeParam This - the class instance (for a per-instance `name`)
+ */
+export interface SafeStateOptions<This = any> {
+  /**
+   * Job identifier: a string, or `(instance) => string` for per-instance jobs. Default:
+   * `ClassName.method` plus a short stable hash of the defining module's path relative to its
+   * package root (see docs/resume.md).
+   */
+  name?: string | ((instance: This) => string);
+  /** Directory of the default {@link FileBackend}, relative to the working directory. Default `.safe_state`. */
+  stateDir?: string;
+  /** Where checkpoints live. Default: a {@link FileBackend} in `stateDir`. */
+  backend?: StateBackend;
+  /** Index of the argument that is the iterable to track. Default `0`. */
+  iterableArg?: number;
+  /** Persist after every N completed items (integer >= 1). Default `1`. */
+  saveEvery?: number;
+  /** Also persist when this many ms passed since the last save. Default: none. */
+  saveIntervalMs?: number;
+  /** Keep each item's `record(value)` in the checkpoint. Default `false`. */
+  storeResults?: boolean;
+  /** Keep the checkpoint (marked complete) after the job completes. Default `false`. */
+  keepOnSuccess?: boolean;
+  /** Progress lines on stderr (`true`), or on a logger of yours. Default `false`. */
+  verbose?: boolean | SafeStateLogger;
+  /** `false` = manual mode: nothing is tracked, the body calls `checkpoint()` itself. Default `true`. */
+  autoIterate?: boolean;
+  /** Resume by item identity instead of position: `(item, index) => string | number`. */
+  key?: (item: any, index: number) => ItemKey;
+  /** `'shared'`: several processes cooperate on one job through a shared backend. Default `'single'`. */
+  workers?: 'single' | 'shared';
+  /** Items per claimed chunk when `workers: 'shared'`. Default `100`. */
+  chunkSize?: number;
+  /** How long a completed shared job's record is kept (ms). Default 24 h. */
+  completedTtlMs?: number;
+  /** Key(s) to sign stored state with HMAC-SHA256 (the first signs, all verify). Default: `SAFE_STATE_SECRET`. */
+  secret?: string | string[];
+  /** With a secret, also encrypt stored state (AES-256-GCM). Default `false`. */
+  encrypt?: boolean;
+  /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
+  durability?: Durability;
+}
+
+const KNOWN = new Set([
+  'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
+  'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'completedTtlMs', 'secret', 'encrypt', 'durability',
+]);
+
+function fail(option: string, message: string): never {
+  throw new InvalidOptionsError(option, `${option}: ${message}`);
+}
+
+function positiveInteger(options: Record<string, unknown>, name: string, min: number): void {
+  const v = options[name];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(name, `must be an integer >= ${min} (got ${String(v)})`);
+}
+
+/**
+ * Validates options at decoration time; throws {@link InvalidOptionsError} naming the option.
+ * @internal
+ */
+export function validateOptions(options: unknown): SafeStateOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw new InvalidOptionsError('options', `options must be an object (got ${typeof options})`);
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!KNOWN.has(k)) fail(k, `unknown option (known: ${[...KNOWN].join(', ')})`);
+  if (o.name !== undefined) {
+    if (typeof o.name === 'string') {
+      if (o.name.length === 0) fail('name', 'must not be empty');
+    } else if (typeof o.name !== 'function') fail('name', `must be a string or (instance) => string (got ${typeof o.name})`);
+  }
+  if (o.stateDir !== undefined && (typeof o.stateDir !== 'string' || o.stateDir === '' || o.stateDir.includes('\0'))) fail('stateDir', 'must be a non-empty path');
+  if (o.backend !== undefined) {
+    const b = o.backend as Record<string, unknown> | null;
+    if (!b || typeof b !== 'object' || ['load', 'save', 'delete', 'exists'].some((m) => typeof b[m] !== 'function')) {
+      fail('backend', 'must be a StateBackend (load, save, delete, exists)');
+    }
+  }
+  positiveInteger(o, 'iterableArg', 0);
+  positiveInteger(o, 'saveEvery', 1);
+  positiveInteger(o, 'chunkSize', 1);
+  for (const n of ['saveIntervalMs', 'completedTtlMs']) {
+    const v = o[n];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) fail(n, `must be a positive number of ms (got ${String(v)})`);
+  }
+  for (const n of ['storeResults', 'keepOnSuccess', 'autoIterate', 'encrypt']) {
+    if (o[n] !== undefined && typeof o[n] !== 'boolean') fail(n, `must be a boolean (got ${typeof o[n]})`);
+  }
+  if (o.verbose !== undefined && typeof o.verbose !== 'boolean') {
+    const l = o.verbose as Record<string, unknown> | null;
+    if (!l || typeof l.info !== 'function' || typeof l.warn !== 'function') fail('verbose', 'must be a boolean or a logger with info() and warn()');
+  }
+  if (o.key !== undefined && typeof o.key !== 'function') fail('key', 'must be a function (item, index) => string | number');
+  if (o.workers !== undefined && o.workers !== 'single' && o.workers !== 'shared') fail('workers', `must be 'single' or 'shared' (got ${String(o.workers)})`);
+  if (o.workers === 'shared') fail('workers', "'shared' workers are not available in this version of safe-state");
+  if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
+  if (o.secret !== undefined) {
+    const list = Array.isArray(o.secret) ? o.secret : [o.secret];
+    if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < 16)) fail('secret', 'must be a string (or a list of strings) of at least 16 characters');
+    fail('secret', 'signing checkpoints is not available in this version of safe-state');
+  }
+  if (o.encrypt === true) fail('encrypt', 'encryption is not available in this version of safe-state');
+  return o as SafeStateOptions;
+}

@@ -1,0 +1,164 @@
+import type { StateBackend, WriteOptions } from '../backends/state-backend';
+import type { CheckpointDoc } from '../state/checkpoint-doc';
+import { encodeFull, encodeResult } from '../state/checkpoint-codec';
+import { asBackendError } from './backend-call';
+
+/** A full rewrite (compaction) after this many appended records... @internal */
+export const COMPACT_RECORDS = 4096;
+/** ...or this many appended bytes. @internal */
+export const COMPACT_BYTES = 1 << 20;
+
+/**
+ * Decides when and how progress reaches the backend. Completions are counted here (O(1)); a due
+ * save writes one small record (`append`) when the backend can, else the whole compact checkpoint
+ * (`save`), and compacts the journal now and then. Writes go through the backend's synchronous
+ * hooks when it has them (no event-loop hop, and possible inside a plain `for..of` step); else they
+ * are chained so they land in order.
+ * @internal
+ */
+export class ProgressWriter {
+  /** whether the backend can write synchronously */
+  readonly sync: boolean;
+  private readonly canAppend: boolean;
+  private readonly writeOptions: WriteOptions;
+  private sinceSave = 0;
+  private lastSaveAt = Date.now();
+  private appended = 0;
+  private appendedBytes = 0;
+  private fullDue = true;
+  private extra = '';
+  private chain: Promise<void> = Promise.resolve();
+  private backgroundError: unknown = undefined;
+
+  constructor(
+    private readonly backend: StateBackend,
+    private readonly jobName: string,
+    private readonly doc: CheckpointDoc,
+    private readonly saveEvery: number,
+    private readonly saveIntervalMs: number | undefined,
+    durability: WriteOptions['durability'],
+  ) {
+    this.sync = typeof backend.saveSync === 'function';
+    this.canAppend = this.sync ? typeof backend.appendSync === 'function' : typeof backend.append === 'function';
+    this.writeOptions = { durability };
+  }
+
+  /** Counts one completion; true when a save is due. */
+  due(): boolean {
+    if (++this.sinceSave >= this.saveEvery) return true;
+    return this.saveIntervalMs !== undefined && Date.now() - this.lastSaveAt >= this.saveIntervalMs;
+  }
+
+  /** Whether anything waits to be written. */
+  get pending(): boolean {
+    return this.fullDue || this.extra !== '' || this.doc.progress.hasPending || (this.doc.keys?.hasPending ?? false);
+  }
+
+  /** Whether the time-based save interval has passed with something pending. */
+  intervalDue(): boolean {
+    return this.saveIntervalMs !== undefined && this.pending && Date.now() - this.lastSaveAt >= this.saveIntervalMs;
+  }
+
+  /** The next write must be the whole checkpoint (start of a run, a failure, changed fingerprint). */
+  markFullDue(): void {
+    this.fullDue = true;
+  }
+
+  /** Queues a record other than progress (state `s`, fingerprint `f`). */
+  queueRecord(line: string): void {
+    if (this.canAppend) this.extra += line;
+    else this.fullDue = true;
+  }
+
+  /** Queues a stored result. */
+  queueResult(key: string, text: string): void {
+    this.doc.results.set(key, text);
+    this.queueRecord(encodeResult(key, text));
+  }
+
+  private build(): { full: boolean; text: string } | null {
+    const now = Date.now();
+    this.sinceSave = 0;
+    this.lastSaveAt = now;
+    if (!this.fullDue && this.canAppend && this.appended < COMPACT_RECORDS && this.appendedBytes < COMPACT_BYTES) {
+      const idx = this.doc.progress.takeDelta();
+      const keys = this.doc.keys?.takeDelta() ?? '';
+      let text = this.extra;
+      this.extra = '';
+      if (idx !== '') text += `+${idx} ${now}\n`;
+      if (keys !== '') text += `k${keys} ${now}\n`;
+      if (text === '') return null;
+      if (idx !== '' || keys !== '') this.doc.updatedAt = now;
+      this.appended++;
+      this.appendedBytes += text.length;
+      return { full: false, text };
+    }
+    this.doc.updatedAt = now;
+    this.doc.progress.clearPending();
+    this.doc.keys?.clearPending();
+    this.extra = '';
+    this.fullDue = false;
+    this.appended = 0;
+    this.appendedBytes = 0;
+    return { full: true, text: encodeFull(this.doc) };
+  }
+
+  private rethrowBackground(): void {
+    if (this.backgroundError !== undefined) {
+      const e = this.backgroundError;
+      this.backgroundError = undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Writes what is pending now, synchronously when the backend can; otherwise starts the write in
+   * the background (a plain `for..of` step cannot await) and reports its failure at the next call.
+   */
+  flushSync(): void {
+    this.rethrowBackground();
+    if (!this.sync) {
+      this.chain = this.chain.then(() => this.writeAsync()).catch((e) => {
+        this.backgroundError = e;
+      });
+      return;
+    }
+    const w = this.build();
+    if (!w) return;
+    try {
+      if (w.full) this.backend.saveSync!(this.jobName, w.text, this.writeOptions);
+      else this.backend.appendSync!(this.jobName, w.text, this.writeOptions);
+    } catch (e) {
+      this.fullDue = true; // what this write carried is only in memory now
+      throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
+    }
+  }
+
+  /** Writes what is pending and resolves when it counts. */
+  async flush(): Promise<void> {
+    if (this.sync) return this.flushSync();
+    this.rethrowBackground();
+    const next = this.chain.then(() => this.writeAsync());
+    this.chain = next.catch(() => undefined);
+    await next;
+    this.rethrowBackground();
+  }
+
+  /** Waits for background writes (used before the final save of a run). */
+  async settle(): Promise<void> {
+    await this.chain;
+    this.rethrowBackground();
+  }
+
+  private async writeAsync(): Promise<void> {
+    const w = this.build();
+    if (!w) return;
+    try {
+      if (w.full) await this.backend.save(this.jobName, w.text, this.writeOptions);
+      else await this.backend.append!(this.jobName, w.text, this.writeOptions);
+    } catch (e) {
+      this.fullDue = true; // what this write carried is only in memory now
+      throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
+    }
+  }
+}

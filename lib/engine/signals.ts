@@ -1,0 +1,38 @@
+/**
+ * SIGINT / SIGTERM while jobs run: every running job flushes its pending progress (and records the
+ * interruption), then the signal is raised again so the process ends the conventional way
+ * (exit 130 / 143). When the application has SIGINT/SIGTERM listeners of its own, they decide
+ * instead and the signal is not raised again. Listeners are installed only while a job runs.
+ * @internal
+ */
+export interface Interruptible {
+  interrupted(signal: NodeJS.Signals): Promise<void>;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const active = new Set<Interruptible>();
+
+function onSignal(signal: NodeJS.Signals): void {
+  const runs = [...active];
+  void Promise.allSettled(runs.map((r) => r.interrupted(signal))).then(() => {
+    uninstall();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
+
+function install(): void {
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+function uninstall(): void {
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
+/** Registers a running job; returns the function that unregisters it. @internal */
+export function watchSignals(run: Interruptible): () => void {
+  if (active.size === 0) install();
+  active.add(run);
+  return () => {
+    if (active.delete(run) && active.size === 0) uninstall();
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * safe-state: resumable batch jobs for TypeScript. Decorate the method that loops over your items
+ * with {@link SafeState}; when the process dies, rerun the same command and it continues where it
+ * stopped.
+ *
+ * @packageDocumentation
+ */
+export { SafeState } from './decorators/safe-state';
+export { safeState } from './decorators/safe-state-fn';
+export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
+export type { SafeStateOptions, SafeStateLogger } from './engine/options';
+export { checkpoint, resumeState, record } from './engine/job-context';
+export type { JobHandle } from './engine/job-handle';
+export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
+export type { FailureInfo } from './state/checkpoint-doc';
+export type { ItemKey } from './progress/key-progress';
+
+export { StateBackend, type Durability, type WriteOptions } from './backends/state-backend';
+export type { BackendLock, LockHolder } from './backends/lock';
+export { MemoryBackend } from './backends/memory';
+export { FileBackend, type FileBackendOptions } from './backends/file/file-backend';
+
+export { SafeStateError } from './errors/safe-state-error';
+export { InvalidOptionsError } from './errors/invalid-options-error';
+export { JobLockedError } from './errors/job-locked-error';
+export { CheckpointCorruptError } from './errors/checkpoint-corrupt-error';
+export { InputChangedError } from './errors/input-changed-error';
+export { UnserializableStateError } from './errors/unserializable-state-error';
+export { ReconnectError } from './errors/reconnect-error';
+export { PartialCommitError } from './errors/partial-commit-error';
+export { BackendError } from './errors/backend-error';
+export { NoActiveJobError } from './errors/no-active-job-error';

@@ -1,0 +1,167 @@
+import { IndexProgress } from '../progress/index-progress';
+import { KeyProgress } from '../progress/key-progress';
+import type { CheckpointDoc, FailureInfo } from './checkpoint-doc';
+
+/**
+ * The checkpoint text format shared by the engine and the CLI (docs/format.md): lines, the first a
+ * JSON snapshot, the rest small records applied in order:
+ * - `+<ranges> <ms>`: indices completed (e.g. `+41` or `+40-49`), at time `<ms>`
+ * - `k<json keys> <ms>`: item keys completed (the `key` option)
+ * - `s<text>`: the state from `checkpoint()`, serialized
+ * - `r<json [key, text]>`: a stored result
+ * - `f<index> <hash>`: the fingerprint hash of an input item (see fingerprint.ts)
+ * @internal
+ */
+export const FORMAT_VERSION = 1;
+
+/** A damaged or unreadable checkpoint text; `line` is 1-based. @internal */
+export class CodecError extends Error {
+  constructor(readonly line: number, message: string) {
+    super(message);
+  }
+}
+
+interface Snapshot {
+  safestate: number;
+  job: string;
+  total: number | null;
+  fp: string[];
+  runs: number;
+  complete: boolean;
+  created: number;
+  updated: number;
+  w: number;
+  s: string;
+  keys?: (string | number)[];
+  failure: FailureInfo | null;
+  state: string | null;
+  frozen: string | null;
+}
+
+/** One-line snapshot of everything but the results. @internal */
+export function encodeSnapshot(doc: CheckpointDoc): string {
+  const p = doc.progress.toJSON();
+  const snap: Snapshot = {
+    safestate: FORMAT_VERSION, job: doc.jobName, total: doc.totalItems, fp: doc.fingerprint, runs: doc.runCount,
+    complete: doc.complete, created: doc.createdAt, updated: doc.updatedAt, w: p.w, s: p.s,
+    failure: doc.lastFailure, state: doc.state, frozen: doc.frozenState,
+  };
+  if (doc.keys) snap.keys = doc.keys.toJSON();
+  return JSON.stringify(snap) + '\n';
+}
+
+/** @internal */
+export function encodeResult(key: string, text: string): string {
+  return 'r' + JSON.stringify([key, text]) + '\n';
+}
+
+/** The whole checkpoint as text: a snapshot plus every stored result. @internal */
+export function encodeFull(doc: CheckpointDoc): string {
+  let out = encodeSnapshot(doc);
+  for (const [k, v] of doc.results) out += encodeResult(k, v);
+  return out;
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isStrOrNull = (v: unknown) => v === null || typeof v === 'string';
+
+function checkFailure(f: unknown): f is FailureInfo | null {
+  if (f === null) return true;
+  if (typeof f !== 'object') return false;
+  const o = f as Record<string, unknown>;
+  return (o.index === null || isInt(o.index)) && typeof o.name === 'string' && typeof o.message === 'string' && isStrOrNull(o.stack) && typeof o.at === 'string';
+}
+
+function decodeSnapshot(line: string): CheckpointDoc {
+  let s: Snapshot;
+  try {
+    s = JSON.parse(line) as Snapshot;
+  } catch {
+    throw new CodecError(1, 'the snapshot record is not valid JSON');
+  }
+  if (typeof s !== 'object' || s === null || !isInt(s.safestate)) throw new CodecError(1, 'the snapshot record has no format version');
+  if (s.safestate > FORMAT_VERSION) {
+    throw new CodecError(1, `written by a newer safe-state (checkpoint format ${s.safestate}; this version reads up to ${FORMAT_VERSION}): upgrade safe-state to resume it`);
+  }
+  const ok =
+    typeof s.job === 'string' && (s.total === null || isInt(s.total)) && Array.isArray(s.fp) && s.fp.every((h) => h === null || typeof h === 'string') &&
+    isInt(s.runs) && typeof s.complete === 'boolean' && isInt(s.created) && isInt(s.updated) && isInt(s.w) && typeof s.s === 'string' &&
+    checkFailure(s.failure) && isStrOrNull(s.state) && isStrOrNull(s.frozen) && (s.keys === undefined || Array.isArray(s.keys));
+  if (!ok) throw new CodecError(1, 'the snapshot record has missing or mistyped fields');
+  const progress = new IndexProgress();
+  progress.watermark = s.w;
+  try {
+    progress.applyRanges(s.s);
+  } catch (e) {
+    throw new CodecError(1, (e as Error).message);
+  }
+  let keys: KeyProgress | null = null;
+  if (s.keys) {
+    keys = new KeyProgress();
+    keys.applyKeys(JSON.stringify(s.keys));
+  }
+  return {
+    jobName: s.job, totalItems: s.total, fingerprint: s.fp, runCount: s.runs, complete: s.complete, createdAt: s.created,
+    updatedAt: s.updated, progress, keys, lastFailure: s.failure, state: s.state, frozenState: s.frozen, results: new Map(),
+  };
+}
+
+function stampOf(rest: string, line: number): [string, number] {
+  const sp = rest.lastIndexOf(' ');
+  const t = Number(rest.slice(sp + 1));
+  if (sp < 0 || !isInt(t)) throw new CodecError(line, 'a progress record has no time stamp');
+  return [rest.slice(0, sp), t];
+}
+
+/**
+ * Parses checkpoint text into a document; throws {@link CodecError} on anything malformed.
+ * @internal
+ */
+export function decodeCheckpoint(text: string): CheckpointDoc {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw new CodecError(1, 'the checkpoint is empty');
+  const doc = decodeSnapshot(lines[0]);
+  for (let n = 1; n < lines.length; n++) {
+    const line = lines[n];
+    const rest = line.slice(1);
+    try {
+      switch (line[0]) {
+        case '+': {
+          const [ranges, t] = stampOf(rest, n + 1);
+          doc.progress.applyRanges(ranges);
+          doc.updatedAt = t;
+          break;
+        }
+        case 'k': {
+          const [keys, t] = stampOf(rest, n + 1);
+          if (!doc.keys) throw new Error('a key record in a job without keys');
+          doc.keys.applyKeys(keys);
+          doc.updatedAt = t;
+          break;
+        }
+        case 's':
+          doc.state = rest;
+          break;
+        case 'f': {
+          const m = /^(\d+) ([0-9a-f]+)$/.exec(rest);
+          if (!m || Number(m[1]) > 1024) throw new Error('malformed fingerprint record');
+          doc.fingerprint[Number(m[1])] = m[2];
+          break;
+        }
+        case 'r': {
+          const pair = JSON.parse(rest) as unknown;
+          if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error('malformed result record');
+          doc.results.set(pair[0], pair[1]);
+          break;
+        }
+        default:
+          throw new Error(`unknown record type ${JSON.stringify(line.slice(0, 1))}`);
+      }
+    } catch (e) {
+      if (e instanceof CodecError) throw e;
+      throw new CodecError(n + 1, (e as Error).message);
+    }
+  }
+  return doc;
+}

@@ -1,0 +1,30 @@
+import type { LockHolder } from '../backends/lock';
+
+/**
+ * Process-wide registries, kept on one symbol-keyed global object so that two loaded copies of
+ * safe-state (say, a CJS and an ESM build, or two versions in node_modules) share them.
+ * @internal
+ */
+export interface GlobalRegistry {
+  /** in-process job locks, per backend scope object */
+  inProcessLocks: WeakMap<object, Map<string, LockHolder>>;
+  /** reconnectors by stable name (filled by the reconnect registry) */
+  reconnectors: Map<string, unknown>;
+  /** transaction adapters, in registration order */
+  transactionAdapters: unknown[];
+  /** job names already warned about (one warning per job per process) */
+  warned: Set<string>;
+}
+
+const KEY = Symbol.for('safe-state.global-registry.v1');
+
+/** @internal */
+export function globalRegistry(): GlobalRegistry {
+  const g = globalThis as unknown as Record<symbol, GlobalRegistry | undefined>;
+  let r = g[KEY];
+  if (!r) {
+    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), transactionAdapters: [], warned: new Set() };
+    Object.defineProperty(globalThis, KEY, { value: r, enumerable: false, configurable: false, writable: false });
+  }
+  return r;
+}
