@@ -11,3 +11,10 @@ export function tempDir(prefix = 'safe-state-'): string {
 export function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
+
+/**
+ * argv prefix that runs a TypeScript file in ONE node process (`node --import tsx file.ts`).
+ * The `tsx` binary forks a second process, so killing it would not kill the job: never use it
+ * for crash tests.
+ */
+export const TS_NODE = [process.execPath, '--import', 'tsx'] as const;
