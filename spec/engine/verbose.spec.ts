@@ -1,0 +1,47 @@
+import * as path from 'node:path';
+import { safeState } from '../../lib/index';
+import { range, tempDir } from '../helpers';
+
+describe('verbose output', () => {
+  it('prints the lines of a failed and a resumed run', async () => {
+    const dir = tempDir();
+    const lines: string[] = [];
+    const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warn: ${m}`) };
+    class ConnectionError extends Error {
+      override name = 'ConnectionError';
+    }
+    let failAt = 233;
+    const job = safeState(async (xs: number[]) => {
+      for (const x of xs) if (x === failAt) throw new ConnectionError('Read timed out');
+    }, { name: 'image-scrape', stateDir: dir, verbose: logger });
+    await expect(job(range(500))).rejects.toThrow('Read timed out');
+    failAt = -1;
+    await job(range(500));
+    const file = path.relative(process.cwd(), job.checkpointPath!);
+    expect(lines).toEqual([
+      "starting fresh job 'image-scrape'",
+      "'image-scrape' failed at item 233: ConnectionError: Read timed out",
+      `progress 233/500 saved to ${file.startsWith('..') ? job.checkpointPath : file}`,
+      "resuming 'image-scrape': 233/500 done (run #2)",
+      'skipped 233 done items',
+      "job 'image-scrape' complete; checkpoint cleared",
+    ]);
+  });
+
+  it('writes [safe-state] lines to stderr with verbose: true', async () => {
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const job = safeState(async (xs: number[]) => {
+        for (const x of xs) void x;
+      }, { name: 'to-stderr', stateDir: tempDir(), verbose: true });
+      await job([1, 2]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writes).toEqual(["[safe-state] starting fresh job 'to-stderr'\n", "[safe-state] job 'to-stderr' complete; checkpoint cleared\n"]);
+  });
+});
