@@ -129,8 +129,8 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
         } catch (e) {
           logger?.warn(`'${name}' interrupted by ${signal}; progress could not be saved: ${(e as Error).message}`);
         }
-        lock.releaseSync?.();
       },
+      ending: () => lock.releaseSync?.(),
     });
     let result: unknown;
     try {

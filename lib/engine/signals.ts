@@ -6,7 +6,10 @@
  * @internal
  */
 export interface Interruptible {
+  /** Flush pending progress and record the interruption. */
   interrupted(signal: NodeJS.Signals): Promise<void>;
+  /** The process is about to end by the signal: release what a next run must be able to take. */
+  ending(): void;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -16,7 +19,9 @@ function onSignal(signal: NodeJS.Signals): void {
   const runs = [...active];
   void Promise.allSettled(runs.map((r) => r.interrupted(signal))).then(() => {
     uninstall();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    if (process.listenerCount(signal) !== 0) return; // the application handles the signal itself
+    for (const r of runs) r.ending();
+    process.kill(process.pid, signal);
   });
 }
 

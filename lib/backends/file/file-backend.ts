@@ -229,10 +229,33 @@ export class FileBackend extends StateBackend {
    */
   override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
     this.ensureDir();
-    return lockFile(this.location(jobName), jobName, holder, {
+    const file = this.location(jobName);
+    const lock = await lockFile(file, jobName, holder, {
       staleMs: this.staleMs,
       warn: (m) => process.emitWarning(m, { code: 'SAFE_STATE_LOCK_LOST' }),
     });
+    this.removeStaleTemporaries(file);
+    return lock;
+  }
+
+  /** Temporary files of saves cut short by a crash (`<file>.<pid>.tmp`); we hold the lock, so none is live. */
+  private removeStaleTemporaries(file: string): void {
+    const prefix = path.basename(file) + '.';
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.startsWith(prefix) && e.endsWith('.tmp')) {
+        try {
+          fs.unlinkSync(path.join(this.dir, e));
+        } catch {
+          /* gone already */
+        }
+      }
+    }
   }
 
   /** Job names of the checkpoint files in {@link FileBackend.dir} (read from each file's header). @inheritDoc */
