@@ -79,6 +79,12 @@ export class JobRun {
     phaseHook?.('B');
   }
 
+  /** The body reached the end of the input: it did iterate it, even when it was empty. */
+  reachedEnd(): void {
+    this.iterated = true;
+    this.reportSkips();
+  }
+
   /** Prints the verbose "skipped N done items" line once. */
   reportSkips(): void {
     if (this.reportedSkips) return;
@@ -101,9 +107,19 @@ export class JobRun {
     if (this.markInFlight()) this.writer.flushSync();
   }
 
-  /** The body asked for the next item (async iteration): the one in flight is done, durably. */
-  async finishAsync(): Promise<void> {
-    if (this.markInFlight()) await this.writer.flush();
+  /**
+   * The body asked for the next item (async iteration): the one in flight is done, durably.
+   * Answers `undefined` when that is so already (no save due, or a backend that writes
+   * synchronously has written it), else the promise of the save: the hot path of a `for await`
+   * then creates no promise of its own.
+   */
+  finishAsync(): Promise<void> | undefined {
+    if (!this.markInFlight()) return undefined;
+    if (this.writer.sync) {
+      this.writer.flushSync();
+      return undefined;
+    }
+    return this.writer.flush();
   }
 
   /** The item in flight was abandoned (iteration stopped): it stays undone. */

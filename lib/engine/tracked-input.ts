@@ -47,7 +47,7 @@ function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: numbe
       run.finishSync();
       const i = nextIndex(run, arr, pos);
       if (i >= arr.length) {
-        run.reportSkips();
+        run.reachedEnd();
         return DONE as IteratorResult<T>;
       }
       pos = i + 1;
@@ -65,17 +65,25 @@ function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: numbe
 
 function arrayAsyncIterator<T>(run: JobRun, arr: readonly unknown[]): AsyncIterableIterator<T> {
   let pos = 0;
+  const step = (): IteratorResult<T> => {
+    const i = nextIndex(run, arr, pos);
+    if (i >= arr.length) {
+      run.reachedEnd();
+      return DONE as IteratorResult<T>;
+    }
+    pos = i + 1;
+    run.begin(i, arr[i]);
+    return { done: false, value: arr[i] as T };
+  };
   return {
-    async next(): Promise<IteratorResult<T>> {
-      await run.finishAsync();
-      const i = nextIndex(run, arr, pos);
-      if (i >= arr.length) {
-        run.reportSkips();
-        return DONE as IteratorResult<T>;
+    // not an async function: one promise per step, none for the save when it was synchronous
+    next(): Promise<IteratorResult<T>> {
+      try {
+        const saving = run.finishAsync();
+        return saving ? saving.then(step) : Promise.resolve(step());
+      } catch (e) {
+        return Promise.reject(e);
       }
-      pos = i + 1;
-      run.begin(i, arr[i]);
-      return { done: false, value: arr[i] as T };
     },
     async return(v?: unknown): Promise<IteratorResult<T>> {
       return { done: true, value: v as T };
@@ -136,7 +144,7 @@ export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> 
       for (;;) {
         const r = it.next();
         if (r.done) {
-          run.reportSkips();
+          run.reachedEnd();
           return r;
         }
         if (admit(run, ++index, r.value)) return r;
@@ -187,7 +195,7 @@ export function trackAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): As
           for (;;) {
             const r = await it.next();
             if (r.done) {
-              run.reportSkips();
+              run.reachedEnd();
               return r;
             }
             if (admit(run, ++index, r.value)) return r;

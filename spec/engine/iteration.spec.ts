@@ -164,6 +164,25 @@ describe('tracked inputs', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/never iterated its tracked argument 0/);
   });
+
+  it('does not warn about an empty input, or a resume whose items were all done', async () => {
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (m: string) => warnings.push(m) };
+    const backend = new MemoryBackend();
+    const empty = safeState(async (xs: number[]) => {
+      for (const x of xs) void x;
+    }, { name: 'empty-input', backend, verbose: logger });
+    await empty([]);
+    let fail = true;
+    const allDone = safeState(async (xs: number[]) => {
+      for (const x of xs) void x;
+      if (fail) throw new Error('after the loop');
+    }, { name: 'all-done', backend, verbose: logger });
+    await expect(allDone([1, 2])).rejects.toThrow('after the loop');
+    fail = false;
+    await allDone([1, 2]);
+    expect(warnings).toEqual([]);
+  });
 });
 
 describe('SafeState on classes with a generator input', () => {
