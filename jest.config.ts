@@ -10,6 +10,8 @@ const config: Config = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
   },
   transformIgnorePatterns: ['/node_modules/(?!devalue/)'],
+  globalSetup: '<rootDir>/spec/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/spec/setup/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
 };
