@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { SafeState } from './decorators/safe-state';
+export { SafeState, type AsyncMethod, type MethodDecorator } from './decorators/safe-state';
 export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';

@@ -37,6 +37,16 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
 /** The lock holder record describing this process. */
 export function currentHolder(): LockHolder {
   return { pid: process.pid, host: os.hostname(), since: Date.now(), startTime: processStartTime(process.pid) };
@@ -54,6 +64,7 @@ export function holderIsDead(holder: LockHolder): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+  if (isZombie(holder.pid)) return true; // killed, not reaped yet (containers without an init reap late)
   if (holder.startTime != null) {
     const now = processStartTime(holder.pid);
     if (now != null && now !== holder.startTime) return true;

@@ -17,6 +17,7 @@ import { makeHandle, type JobHandle } from '../engine/job-handle';
  * await sendAll(users);
  * console.log(await sendAll.peekCheckpoint()); // null after success
  * ```
+ * @typeParam F - the wrapped function's type (kept by the wrapper)
  * @param fn - an async function
  * @param options - {@link SafeStateOptions}, or the job name
  */

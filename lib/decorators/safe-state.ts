@@ -6,8 +6,20 @@ import { callerFile } from '../engine/job-name';
 import { makeHandle, type JobHandle } from '../engine/job-handle';
 import { defineJob, defineReflectMetadata, findJob } from './metadata';
 
-type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
-type MethodDecorator<This, Args extends unknown[], R> = (
+/**
+ * An async method that `@SafeState` can decorate.
+ * @typeParam This - the class instance
+ * @typeParam Args - the method's parameters
+ * @typeParam R - what the method's promise resolves to
+ */
+export type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
+/**
+ * What `@SafeState(options)` returns: a standard method decorator.
+ * @typeParam This - the class instance
+ * @typeParam Args - the method's parameters
+ * @typeParam R - what the method's promise resolves to
+ */
+export type MethodDecorator<This, Args extends unknown[], R> = (
   target: AsyncMethod<This, Args, R>,
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
 ) => AsyncMethod<This, Args, R>;

@@ -6,7 +6,7 @@ import { serialize, typeName } from '../state/serializer';
  * @internal
  */
 export function captureFields(instance: unknown): string | null {
-  if (instance === null || typeof instance !== 'object') return null;
+  if (instance === null || typeof instance !== 'object' || instance === globalThis) return null;
   try {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(instance)) {

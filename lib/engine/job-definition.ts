@@ -32,7 +32,8 @@ export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
   const base = def.baseName(thisArg);
   const derived = base ? defaultJobName(base, def.file) : null;
   if (!derived) {
-    throw new InvalidOptionsError('name', `name: cannot derive a default job name${base ? ` for ${base}` : ''} (no module path or package.json found); pass the 'name' option`);
+    const why = base ? 'no module path or package.json was found for it' : 'the function or class has no name';
+    throw new InvalidOptionsError('name', `name: cannot derive a default job name${base ? ` for ${base}` : ''} (${why}); pass the 'name' option`);
   }
   def.defaultName = derived;
   return derived;

@@ -70,8 +70,17 @@ export class JobRun {
     this.writer.queueRecord(`f${index} ${h}\n`);
   }
 
+  /** An iterator was closed (break, throw, destructuring): its item in flight is not done by that. */
+  private closed = false;
+
+  /** Called by a tracked iterator's `return()`. The in-flight index is kept for the failure record. */
+  iterationClosed(): void {
+    if (this.inFlight >= 0) this.closed = true;
+  }
+
   /** An item is handed to the body. */
   begin(index: number, item: unknown): void {
+    this.closed = false;
     if (!this.iterated) this.iterated = true;
     if (!this.reportedSkips) this.reportSkips();
     this.inFlight = index;
@@ -104,6 +113,7 @@ export class JobRun {
 
   /** The body asked for the next item (sync iteration): the one in flight is done. */
   finishSync(): void {
+    if (this.closed) return this.abandon();
     if (this.markInFlight()) this.writer.flushSync();
   }
 
@@ -114,6 +124,7 @@ export class JobRun {
    * then creates no promise of its own.
    */
   finishAsync(): Promise<void> | undefined {
+    if (this.closed) return this.abandon();
     if (!this.markInFlight()) return undefined;
     if (this.writer.sync) {
       this.writer.flushSync();
@@ -123,9 +134,11 @@ export class JobRun {
   }
 
   /** The item in flight was abandoned (iteration stopped): it stays undone. */
-  abandon(): void {
+  abandon(): undefined {
+    this.closed = false;
     this.inFlight = -1;
     this.inFlightKey = undefined;
+    return undefined;
   }
 
   /** The result key of the item in flight, or null when none is. */

@@ -15,12 +15,22 @@ export interface Interruptible {
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const active = new Set<Interruptible>();
 
+/**
+ * Listeners of the application's own. signal-exit (loaded by proper-lockfile) keeps passive
+ * SIGINT/SIGTERM listeners that re-raise the signal once they are alone: they do not count.
+ */
+function applicationListeners(signal: NodeJS.Signals): number {
+  const se = (process as { __signal_exit_emitter__?: { count?: unknown } }).__signal_exit_emitter__;
+  return Math.max(0, process.listenerCount(signal) - (typeof se?.count === 'number' ? se.count : 0));
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   const runs = [...active];
   void Promise.allSettled(runs.map((r) => r.interrupted(signal))).then(() => {
     uninstall();
-    if (process.listenerCount(signal) !== 0) return; // the application handles the signal itself
+    if (applicationListeners(signal) !== 0) return; // the application handles the signal itself
     for (const r of runs) r.ending();
+    if (process.listenerCount(signal) !== 0) process.emit(signal, signal); // signal-exit, alone now, re-raises at once
     process.kill(process.pid, signal);
   });
 }

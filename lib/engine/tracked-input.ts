@@ -55,6 +55,7 @@ function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: numbe
       return { done: false, value: value(i) };
     },
     return(v?: unknown): IteratorResult<T> {
+      run.iterationClosed();
       return { done: true, value: v as T };
     },
     [Symbol.iterator]() {
@@ -86,6 +87,7 @@ function arrayAsyncIterator<T>(run: JobRun, arr: readonly unknown[]): AsyncItera
       }
     },
     async return(v?: unknown): Promise<IteratorResult<T>> {
+      run.iterationClosed();
       return { done: true, value: v as T };
     },
     [Symbol.asyncIterator]() {
@@ -151,6 +153,7 @@ export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> 
       }
     };
     const close = (v?: unknown): IteratorResult<T> => {
+      run.iterationClosed();
       it.return?.();
       return { done: true, value: v as T };
     };
@@ -202,6 +205,7 @@ export function trackAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): As
           }
         },
         return: async (v?: unknown) => {
+          run.iterationClosed();
           await it.return?.();
           return { done: true, value: v as T };
         },

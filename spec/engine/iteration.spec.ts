@@ -126,6 +126,30 @@ describe('tracked inputs', () => {
     expect(await backend.exists('break')).toBe(false);
   });
 
+  it('an item in flight when its loop was left (break, destructuring) is not marked done by a later loop', async () => {
+    const backend = new MemoryBackend();
+    const processed: number[] = [];
+    let fail = true;
+    const job = safeState(async (xs: number[]) => {
+      const [first] = xs; // takes item 0 and closes the iterator
+      void first;
+      for (const x of xs) {
+        if (x === 2) break;
+        processed.push(x);
+      }
+      for (const x of xs) {
+        if (x === 4 && fail) throw new Error('f');
+        processed.push(x);
+      }
+    }, { name: 'closed-iterators', backend });
+    await expect(job(range(6))).rejects.toThrow('f');
+    // item 0 was processed by the first loop, item 2 (in flight at the break) by the second
+    expect(processed).toEqual([0, 1, 2, 3]);
+    const cp = await job.peekCheckpoint();
+    expect([...cp!.completedIndices]).toEqual([0, 1, 2, 3]);
+    expect(cp!.lastFailure!.index).toBe(4);
+  });
+
   it('jumps straight to the first undone index of an array (no scan of done items)', async () => {
     const backend = new MemoryBackend();
     const n = 100_000;

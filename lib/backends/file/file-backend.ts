@@ -12,6 +12,17 @@ import { lockFile } from './file-lock';
 import { phaseHook } from '../../util/test-phase';
 
 const writeAsync = promisify(fs.write);
+
+/** Writes all of `text` (a short write, as on ENOSPC, continues or throws; it never passes as done). */
+function writeAllSync(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
+
+async function writeAll(fd: number, text: string): Promise<void> {
+  const buf = Buffer.from(text, 'utf8');
+  for (let off = 0; off < buf.length; ) off += (await writeAsync(fd, buf, off, buf.length - off)).bytesWritten;
+}
 const fdatasyncAsync = promisify(fs.fdatasync);
 
 /** Options of {@link FileBackend}. */
@@ -110,7 +121,9 @@ export class FileBackend extends StateBackend {
   /**
    * Atomic replacement: temporary file (0600), fsync, rename over, fsync of the directory
    * (the fsyncs only with `durability: 'strict'`).
-   * @inheritDoc
+   * @param jobName - the job
+   * @param data - the text
+   * @param options - durability wanted by the job
    */
   override saveSync(jobName: string, data: string, options: WriteOptions = STRICT): void {
     this.ensureDir();
@@ -122,7 +135,7 @@ export class FileBackend extends StateBackend {
     try {
       const fd = fs.openSync(tmp, 'w', 0o600);
       try {
-        fs.writeSync(fd, encodeHeader(jobName) + encodeRecords(data));
+        writeAllSync(fd, encodeHeader(jobName) + encodeRecords(data));
         if (strict) {
           phaseHook?.('F');
           fs.fsyncSync(fd);
@@ -172,12 +185,17 @@ export class FileBackend extends StateBackend {
     }
   }
 
-  /** Appends checksummed records and, with `durability: 'strict'`, fdatasyncs them. @inheritDoc */
+  /**
+   * Appends checksummed records and, with `durability: 'strict'`, fdatasyncs them.
+   * @param jobName - the job
+   * @param records - the lines to add
+   * @param options - durability wanted by the job
+   */
   override appendSync(jobName: string, records: string, options: WriteOptions = STRICT): void {
     phaseHook?.('S');
     try {
       const fd = this.appendFd(jobName);
-      fs.writeSync(fd, encodeRecords(records));
+      writeAllSync(fd, encodeRecords(records));
       if (options.durability === 'strict') {
         phaseHook?.('F');
         fs.fdatasyncSync(fd);
@@ -194,7 +212,7 @@ export class FileBackend extends StateBackend {
     phaseHook?.('S');
     try {
       const fd = this.appendFd(jobName);
-      await writeAsync(fd, encodeRecords(records));
+      await writeAll(fd, encodeRecords(records));
       if (options.durability === 'strict') {
         phaseHook?.('F');
         await fdatasyncAsync(fd);
@@ -225,7 +243,8 @@ export class FileBackend extends StateBackend {
   /**
    * Takes the job's lock (`<file>.lock`, proper-lockfile). A holder on this host whose process is
    * gone is taken over at once; a holder on another host when its heartbeat is older than `staleMs`.
-   * @inheritDoc
+   * @param jobName - the job
+   * @param holder - who asks
    */
   override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
     this.ensureDir();
@@ -258,7 +277,7 @@ export class FileBackend extends StateBackend {
     }
   }
 
-  /** Job names of the checkpoint files in {@link FileBackend.dir} (read from each file's header). @inheritDoc */
+  /** Job names of the checkpoint files in {@link FileBackend.dir} (read from each file's header). */
   override async list(): Promise<string[]> {
     let entries: string[];
     try {
@@ -275,7 +294,7 @@ export class FileBackend extends StateBackend {
     return names;
   }
 
-  /** Closes append handles. @inheritDoc */
+  /** Closes append handles. */
   override async close(): Promise<void> {
     for (const job of [...this.appendFds.keys()]) this.closeAppend(job);
   }
