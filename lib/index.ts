@@ -19,6 +19,12 @@ export { StateBackend, type Durability, type WriteOptions } from './backends/sta
 export type { BackendLock, LockHolder } from './backends/lock';
 export { MemoryBackend } from './backends/memory';
 export { FileBackend, type FileBackendOptions } from './backends/file/file-backend';
+export { RedisBackend } from './backends/redis/redis-backend';
+export type { RedisBackendOptions, RedisUrlOptions } from './backends/redis/redis-options';
+export type { RedisClientLike } from './backends/redis/redis-client';
+export { SqlBackend } from './backends/sql/sql-backend';
+export type { SqlBackendOptions, SqlDialect } from './backends/sql/sql-options';
+export type { SqlConnection, BetterSqlite3DatabaseLike, Mysql2ConnectionLike, PgConnectionLike, KnexLike } from './backends/sql/sql-connection';
 
 export { SafeStateError } from './errors/safe-state-error';
 export { InvalidOptionsError } from './errors/invalid-options-error';

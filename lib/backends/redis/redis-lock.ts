@@ -1,0 +1,80 @@
+import type { BackendLock, LockHolder } from '../lock';
+import { holderIsDead } from '../lock';
+import { lockRecord, parseLockRecord } from '../lock-record';
+import type { RedisClientLike } from './redis-client';
+import { SWAP } from './redis-script';
+import { JobLockedError } from '../../errors/job-locked-error';
+
+/** A lock this backend holds: its record, and the timer that renews its lease. @internal */
+export interface HeldRedisLock {
+  record: string;
+  timer: ReturnType<typeof setInterval>;
+}
+
+/**
+ * Takes a job's lock: `SET NX PX` of a lock record (holder + token). When another record is there,
+ * its holder is taken over at once if it is a process on this host that is gone (compare-and-set,
+ * so two contenders cannot both win), else {@link JobLockedError} names it; a holder that died
+ * elsewhere is taken over when its lease runs out (the key expires). While held, a timer renews the
+ * lease every third of it (saves renew it too, see the write script), and `release` deletes the
+ * record only if it is still this run's.
+ * @internal
+ */
+export async function takeRedisLock(
+  client: RedisClientLike,
+  key: string,
+  jobName: string,
+  holder: LockHolder,
+  leaseMs: number,
+  held: Map<string, HeldRedisLock>,
+): Promise<BackendLock> {
+  const record = lockRecord(holder);
+  let taken = false;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if ((await client.call('SET', [key, record, 'PX', leaseMs, 'NX'])) === 'OK') {
+      taken = true;
+      break;
+    }
+    const current = await client.call('GET', [key]);
+    if (current == null) continue; // expired or released meanwhile: try again
+    const other = parseLockRecord(current);
+    if (!other || !holderIsDead(other)) throw new JobLockedError(jobName, other);
+    if ((await SWAP.run(client, [key], [String(current), record, leaseMs])) === 1) {
+      taken = true;
+      break;
+    }
+  }
+  if (!taken) throw new JobLockedError(jobName, null);
+  const timer = setInterval(() => {
+    SWAP.run(client, [key], [record, record, leaseMs]).then(
+      (r) => {
+        if (r !== 1) clearInterval(timer); // taken over: the next save reports it
+      },
+      () => undefined, // unreachable for now: the next save reports it
+    );
+  }, Math.max(250, Math.floor(leaseMs / 3)));
+  timer.unref?.();
+  held.set(jobName, { record, timer });
+  let released = false;
+  const forget = (): boolean => {
+    if (released) return false;
+    released = true;
+    clearInterval(timer);
+    if (held.get(jobName)?.record === record) held.delete(jobName);
+    return true;
+  };
+  return {
+    release: async () => {
+      if (!forget()) return;
+      try {
+        await SWAP.run(client, [key], [record, '', leaseMs]);
+      } catch {
+        /* unreachable: the lease runs out by itself */
+      }
+    },
+    releaseSync: () => {
+      if (!forget()) return;
+      SWAP.run(client, [key], [record, '', leaseMs]).catch(() => undefined); // best effort, the process ends
+    },
+  };
+}

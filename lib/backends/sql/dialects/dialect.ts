@@ -1,0 +1,60 @@
+import type { SqlDialect } from '../sql-options';
+
+/**
+ * What differs between databases: DDL, upserts, and how a job's lock is held. Statements use `?`
+ * placeholders. Columns of the table: `id` (see job-ids.ts), `job_name`, `data` (checkpoint text,
+ * NULL on lock rows), `holder` (lock record, NULL on checkpoint rows), `expires_at` (ms, SQLite
+ * lease rows), `updated_at` (ms).
+ * @internal
+ */
+export interface Dialect {
+  readonly name: SqlDialect;
+  /** Statements that create the table when it is missing. */
+  createTable(table: string): string[];
+  /** Statements over `table`. */
+  statements(table: string): SqlStatements;
+  /**
+   * How the lock is held: `'lease'` (a lock row with an expiry, renewed; SQLite) or `'session'`
+   * (a server lock bound to a held connection: MySQL GET_LOCK, PostgreSQL advisory locks).
+   */
+  readonly locking: 'lease' | 'session';
+  /** Session locking: a query answering one value naming the schema the table lives in. */
+  readonly scopeQuery?: string;
+  /** Session locking: the server lock's key for a job (a string for MySQL, an int8 text for PostgreSQL). */
+  lockKey?(scope: string, table: string, jobName: string): string;
+  /** Session locking: takes the lock without waiting; answers one value, true/1 when taken. Param: key. */
+  readonly tryLock?: string;
+  /** Session locking: releases it. Param: key. */
+  readonly unlock?: string;
+}
+
+/** @internal */
+export interface SqlStatements {
+  /** params: id, job_name, data, updated_at */
+  upsert: string;
+  /** params: id → rows [[data]] */
+  load: string;
+  /** params: id → rows [[1]] */
+  exists: string;
+  /** params: id */
+  delete: string;
+  /** → rows [[job_name]] of checkpoint rows */
+  list: string;
+  /** upsert of a lock row. params: id, job_name, holder, expires_at, updated_at */
+  lockRow: string;
+  /** params: id → rows [[holder, expires_at]] */
+  lockHolder: string;
+  /** params: id, holder */
+  unlockRow: string;
+  /**
+   * Lease locking (SQLite) only:
+   * - `leaseTake`: takes the lock row when free, expired, or held by a given (dead) holder.
+   *   params: id, job_name, holder, expires_at, updated_at, now, dead holder ('' = none)
+   * - `leaseRenew`: params: expires_at, id, holder → rows [[id]] when still ours
+   * - `fencedUpsert`: the upsert, only while the lock row is ours.
+   *   params: id, job_name, data, updated_at, lock id, holder → rows [[id]] when written
+   */
+  leaseTake?: string;
+  leaseRenew?: string;
+  fencedUpsert?: string;
+}

@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+import type { Dialect, SqlStatements } from './dialect';
+
+const q = (id: string) => `"${id}"`;
+
+/**
+ * PostgreSQL. Checkpoints are TEXT (which cannot hold the character U+0000). Locks are
+ * session-level advisory locks (`pg_try_advisory_lock(int8)`) on the connection a run holds; the key
+ * hashes the schema, the table and the job (advisory locks are per database already).
+ * @internal
+ */
+export const postgres: Dialect = {
+  name: 'postgres',
+  locking: 'session',
+  createTable: (table) => [
+    `CREATE TABLE IF NOT EXISTS ${q(table)} (id VARCHAR(80) NOT NULL PRIMARY KEY, job_name TEXT NOT NULL, data TEXT, holder TEXT, expires_at BIGINT, updated_at BIGINT NOT NULL)`,
+  ],
+  statements(table): SqlStatements {
+    const t = q(table);
+    return {
+      upsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`,
+      load: `SELECT data FROM ${t} WHERE id = ?`,
+      exists: `SELECT 1 FROM ${t} WHERE id = ?`,
+      delete: `DELETE FROM ${t} WHERE id = ?`,
+      list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,
+      lockRow: `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at`,
+      lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
+      unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
+    };
+  },
+  scopeQuery: 'SELECT current_schema()',
+  lockKey: (scope, table, jobName) => {
+    const h = createHash('sha256').update(`${scope}\0${table}\0`).update(Buffer.from(jobName, 'utf16le')).digest();
+    return h.readBigInt64BE(0).toString();
+  },
+  tryLock: 'SELECT pg_try_advisory_lock(CAST(? AS bigint))',
+  unlock: 'SELECT pg_advisory_unlock(CAST(? AS bigint))',
+};

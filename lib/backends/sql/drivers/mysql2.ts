@@ -1,0 +1,71 @@
+import type { SqlDriver, SqlSession, Rows } from '../sql-driver';
+import { toRows } from '../sql-driver';
+
+type Callback = (err: Error | null, rows?: unknown) => void;
+
+/** The callback API of a mysql2 connection or pool (what the promise wrappers wrap). */
+interface CoreConnection {
+  query(options: object, values: unknown[], cb: Callback): unknown;
+  execute?(options: object, values: unknown[], cb: Callback): unknown;
+  getConnection?(cb: (err: Error | null, conn: CoreConnection & { release(): void; destroy(): void }) => void): void;
+}
+
+/** The callback-API object behind a mysql2 connection or pool, promise wrapper or not. */
+function core(conn: object): CoreConnection {
+  const c = conn as { connection?: { config?: unknown }; pool?: { config?: unknown } };
+  if (c.connection && typeof c.connection === 'object' && c.connection.config) return c.connection as unknown as CoreConnection; // PromiseConnection
+  if (c.pool && typeof c.pool === 'object' && c.pool.config) return c.pool as unknown as CoreConnection; // PromisePool
+  return conn as CoreConnection;
+}
+
+/**
+ * mysql2 (and the mysql driver inside knex): statements with parameters run as prepared
+ * statements (`execute`, prepared once per connection), others as text queries. Rows are asked
+ * for as arrays, whatever the connection's own `rowsAsArray` setting.
+ * @internal
+ */
+export class Mysql2Driver implements SqlDriver {
+  readonly name = 'mysql2';
+  readonly dialect = 'mysql' as const;
+  readonly sync = false;
+  private readonly conn: CoreConnection;
+
+  constructor(conn: object) {
+    this.conn = core(conn);
+  }
+
+  get identity(): object {
+    return this.conn;
+  }
+
+  /** Runs on `conn` (this driver's connection or pool, or a connection checked out of it). */
+  private static run(conn: CoreConnection, sql: string, params: unknown[]): Promise<Rows> {
+    return new Promise((resolve, reject) => {
+      const cb: Callback = (err, rows) => (err ? reject(err) : resolve(toRows(rows)));
+      const options = { sql, rowsAsArray: true };
+      if (params.length > 0 && typeof conn.execute === 'function') conn.execute(options, params, cb);
+      else conn.query(options, params, cb);
+    });
+  }
+
+  query(sql: string, params: unknown[]): Promise<Rows> {
+    return Mysql2Driver.run(this.conn, sql, params);
+  }
+
+  async session(): Promise<SqlSession> {
+    const pool = this.conn;
+    if (typeof pool.getConnection !== 'function') {
+      return { query: (sql, params) => this.query(sql, params), release: async () => undefined };
+    }
+    const conn = await new Promise<CoreConnection & { release(): void; destroy(): void }>((resolve, reject) =>
+      pool.getConnection!((err, c) => (err ? reject(err) : resolve(c))),
+    );
+    return {
+      query: (sql, params) => Mysql2Driver.run(conn, sql, params),
+      release: async (broken) => {
+        if (broken) conn.destroy();
+        else conn.release();
+      },
+    };
+  }
+}

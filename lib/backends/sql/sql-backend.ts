@@ -1,0 +1,318 @@
+import { StateBackend } from '../state-backend';
+import type { BackendLock, LockHolder } from '../lock';
+import { parseLockRecord } from '../lock-record';
+import { inProcessLock } from '../in-process-lock';
+import { withDeadline } from '../deadline';
+import type { SqlConnection } from './sql-connection';
+import type { Rows, SqlDriver, SqlSession } from './sql-driver';
+import { driverFor } from './detect-driver';
+import { resolveSqlOptions, type SqlBackendOptions, type SqlDialect } from './sql-options';
+import type { Dialect, SqlStatements } from './dialects/dialect';
+import { sqlite } from './dialects/sqlite';
+import { mysql } from './dialects/mysql';
+import { postgres } from './dialects/postgres';
+import { checkpointId, lockId } from './job-ids';
+import { SqliteLeases } from './sqlite-lease';
+import { takeSessionLock } from './session-lock';
+import { BackendError } from '../../errors/backend-error';
+import { InvalidOptionsError } from '../../errors/invalid-options-error';
+import { JobLockedError } from '../../errors/job-locked-error';
+import { SafeStateError } from '../../errors/safe-state-error';
+
+const DIALECTS: Record<SqlDialect, Dialect> = { sqlite, mysql, postgres };
+
+/**
+ * Keeps checkpoints in a table of an SQL database: SQLite (better-sqlite3, the default dialect),
+ * MySQL or MariaDB (mysql2, a connection or a pool, callback or promise API), PostgreSQL (pg, a
+ * client or a pool), or any of these through a knex instance.
+ *
+ * - The table (`safe_state_checkpoints` by default) is created when missing. One row per job
+ *   (`id` = `job:` + SHA-256 of the name, `job_name`, `data`, `updated_at`), plus one row per held
+ *   lock (`lock:…`, the holder).
+ * - Every save is one autocommit upsert of the whole (small, O(1)) checkpoint; there is no
+ *   `append`: an SQL `CONCAT` rewrites the row anyway, so appending would cost more, not less (see
+ *   docs/backends.md).
+ * - With better-sqlite3 saves are synchronous (`saveSync`), so a plain `for..of` keeps the
+ *   at-most-the-item-in-flight guarantee; with the network databases use `for await`.
+ * - Locks: SQLite a lease row (renewed while the job runs; a dead holder on this host is taken over
+ *   at once, one elsewhere when its lease ran out); MySQL `GET_LOCK` and PostgreSQL advisory locks on
+ *   a connection the run holds (from a pool: checked out for the run, and the run's writes go
+ *   through it; a pool needs one spare connection per running job). A second run fails with
+ *   `JobLockedError` naming the holder.
+ * - Failures are `BackendError`s with the driver's error as `cause`. MySQL and PostgreSQL
+ *   operations fail within `timeoutMs` (5 s by default) when the server does not answer.
+ *
+ * A save counts when the database committed it (so its durability is the server's: InnoDB's
+ * `innodb_flush_log_at_trx_commit`, PostgreSQL's `synchronous_commit`, SQLite's `synchronous`).
+ * The backend never closes the connection you gave it.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3';
+ * const backend = new SqlBackend(new Database('jobs.db'));                       // SQLite
+ * const pg = new SqlBackend(new Pool({ connectionString: url }), { table: 'checkpoints' }); // PostgreSQL
+ * class Import { @SafeState({ name: 'import', backend }) async run(rows: Row[]) { for (const r of rows) insert(r); } }
+ * ```
+ */
+export class SqlBackend extends StateBackend {
+  /** The dialect in use. */
+  readonly dialect: SqlDialect;
+  /** The checkpoint table. */
+  readonly table: string;
+  private readonly driver: SqlDriver;
+  private readonly impl: Dialect;
+  private readonly stmts: SqlStatements;
+  private readonly timeoutMs: number;
+  private readonly leases: SqliteLeases | null;
+  /** connections held by running jobs (session locking): their writes go through them */
+  private readonly sessions = new Map<string, SqlSession>();
+  private ready: Promise<void> | null = null;
+  private readySync = false;
+  private scope = '';
+
+  /**
+   * @param conn - a better-sqlite3 `Database`, a mysql2 connection or pool, a pg `Client` or `Pool`, or a knex instance
+   * @param options - see {@link SqlBackendOptions}
+   */
+  constructor(conn: SqlConnection, options?: SqlBackendOptions) {
+    super();
+    const o = resolveSqlOptions(options);
+    this.driver = driverFor(conn);
+    if (o.dialect && this.driver.dialect && o.dialect !== this.driver.dialect) {
+      throw new InvalidOptionsError('dialect', `SqlBackend dialect '${o.dialect}' does not match the connection (${this.driver.name}, which speaks '${this.driver.dialect}')`);
+    }
+    if (!o.dialect && !this.driver.dialect && this.driver.name === 'knex') {
+      throw new InvalidOptionsError('dialect', `SqlBackend cannot tell the dialect of this knex instance (client ${String((conn as { client?: { config?: { client?: unknown } } }).client?.config?.client)}); pass 'dialect' ('sqlite', 'mysql' or 'postgres')`);
+    }
+    this.dialect = o.dialect ?? this.driver.dialect ?? 'sqlite';
+    this.table = o.table;
+    this.impl = DIALECTS[this.dialect];
+    this.stmts = this.impl.statements(this.table);
+    this.timeoutMs = o.timeoutMs;
+    this.leases = this.impl.locking === 'lease' ? new SqliteLeases(o.leaseMs, this.stmts) : null;
+    if (this.driver.sync) {
+      // better-sqlite3 answers synchronously: offer the synchronous hook (see StateBackend.saveSync)
+      (this as { saveSync?: StateBackend['saveSync'] }).saveSync = (jobName: string, data: string) => this.saveNowSync(jobName, data);
+    }
+  }
+
+  private fail(e: unknown, what: string): Error {
+    if (SafeStateError.is(e)) return e;
+    const msg = e instanceof Error ? e.message : String(e);
+    return new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: ${msg}`, { cause: e });
+  }
+
+  private deadline<T>(p: Promise<T>, what: string): Promise<T> {
+    if (this.driver.sync) return p;
+    return withDeadline(p, this.timeoutMs, () => new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: no answer within ${this.timeoutMs} ms`));
+  }
+
+  private ensureSync(): void {
+    if (this.readySync) return;
+    for (const sql of this.impl.createTable(this.table)) this.driver.querySync!(sql, []);
+    this.readySync = true;
+  }
+
+  /** Creates the table when missing (once per backend; retried after a failure). */
+  private ensure(): Promise<void> {
+    if (this.readySync) return Promise.resolve();
+    this.ready ??= (async () => {
+      for (const sql of this.impl.createTable(this.table)) {
+        try {
+          await this.deadline(this.driver.query(sql, []), 'cannot create the table');
+        } catch (e) {
+          // two processes creating the table at once (PostgreSQL reports a duplicate): fine if it is there now
+          if (SafeStateError.is(e)) throw e;
+          try {
+            await this.deadline(this.driver.query(this.stmts.exists, ['']), 'cannot create the table');
+          } catch {
+            throw e;
+          }
+        }
+      }
+      if (this.impl.scopeQuery) {
+        const rows = await this.deadline(this.driver.query(this.impl.scopeQuery, []), 'cannot read the schema name');
+        this.scope = String(rows[0]?.[0] ?? '');
+      }
+      this.readySync = true;
+    })().catch((e) => {
+      this.ready = null;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  /** Runs a statement for a job: on the connection its run holds, if any; within the deadline. */
+  private async run(jobName: string | null, what: string, sql: string, params: unknown[]): Promise<Rows> {
+    try {
+      await this.ensure();
+      const session = jobName === null ? undefined : this.sessions.get(jobName);
+      return await this.deadline(session ? session.query(sql, params) : this.driver.query(sql, params), what);
+    } catch (e) {
+      throw this.fail(e, what);
+    }
+  }
+
+  /** @inheritDoc */
+  async load(jobName: string): Promise<string | null> {
+    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [checkpointId(jobName)]);
+    const v = rows[0]?.[0];
+    if (v == null) return null;
+    return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+
+  /** Why a fenced save wrote nothing: another run holds the job's lock now. */
+  private async lostLock(jobName: string): Promise<never> {
+    let holder = null;
+    try {
+      holder = parseLockRecord((await this.driver.query(this.stmts.lockHolder, [lockId(jobName)]))[0]?.[0]);
+    } catch {
+      /* name no holder */
+    }
+    throw new JobLockedError(jobName, holder);
+  }
+
+  /** The synchronous save of better-sqlite3 (installed as `saveSync` by the constructor). */
+  private saveNowSync(jobName: string, data: string): void {
+    const d = this.driver;
+    let written = true;
+    try {
+      this.ensureSync();
+      const now = Date.now();
+      const lease = this.leases?.held.get(jobName);
+      if (!lease) {
+        d.querySync!(this.stmts.upsert, [checkpointId(jobName), jobName, data, now]);
+        return;
+      }
+      const write = () => d.querySync!(this.stmts.fencedUpsert!, [checkpointId(jobName), jobName, data, now, lockId(jobName), lease.record]).length > 0;
+      const due = this.leases!.renewalDue(jobName, now);
+      if (!due) written = write();
+      else {
+        const r = this.leases!.renewal(jobName, due, now);
+        written = d.transactionSync!(() => d.querySync!(this.stmts.leaseRenew!, r.params).length > 0 && write());
+        if (written) due.expiresAt = r.expiresAt;
+      }
+    } catch (e) {
+      throw this.fail(e, `cannot save job '${jobName}'`);
+    }
+    if (!written) {
+      let holder = null;
+      try {
+        holder = parseLockRecord(d.querySync!(this.stmts.lockHolder, [lockId(jobName)])[0]?.[0]);
+      } catch {
+        /* name no holder */
+      }
+      throw new JobLockedError(jobName, holder);
+    }
+  }
+
+  /** One autocommit upsert of the whole checkpoint (on SQLite, only while the run's lock row is its own). @inheritDoc */
+  async save(jobName: string, data: string): Promise<void> {
+    if (this.driver.sync) return this.saveNowSync(jobName, data);
+    const lease = this.leases?.held.get(jobName);
+    const now = Date.now();
+    const what = `cannot save job '${jobName}'`;
+    if (!lease) {
+      await this.run(jobName, what, this.stmts.upsert, [checkpointId(jobName), jobName, data, now]);
+      return;
+    }
+    const rows = await this.run(jobName, what, this.stmts.fencedUpsert!, [checkpointId(jobName), jobName, data, now, lockId(jobName), lease.record]);
+    if (rows.length === 0) await this.lostLock(jobName);
+  }
+
+  /** @inheritDoc */
+  async delete(jobName: string): Promise<void> {
+    await this.run(jobName, `cannot delete job '${jobName}'`, this.stmts.delete, [checkpointId(jobName)]);
+  }
+
+  /** @inheritDoc */
+  async exists(jobName: string): Promise<boolean> {
+    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [checkpointId(jobName)])).length > 0;
+  }
+
+  /** Names of the jobs with a checkpoint in the table, sorted. @inheritDoc */
+  override async list(): Promise<string[]> {
+    const rows = await this.run(null, 'cannot list jobs', this.stmts.list, []);
+    return rows.map((r) => String(r[0])).sort();
+  }
+
+  /**
+   * Takes the job's lock (see the class description): a lease row on SQLite, a server lock on a held
+   * connection on MySQL and PostgreSQL.
+   * @inheritDoc
+   */
+  override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
+    const what = `cannot lock job '${jobName}'`;
+    try {
+      await this.ensure();
+    } catch (e) {
+      throw this.fail(e, what);
+    }
+    if (this.leases) {
+      try {
+        return await this.leases.take(
+          (sql, params) => this.deadline(this.driver.query(sql, params), what),
+          this.driver.querySync?.bind(this.driver),
+          jobName,
+          holder,
+        );
+      } catch (e) {
+        throw this.fail(e, what);
+      }
+    }
+    // a server lock is re-entrant within one connection: exclude runs of this process first
+    let local: BackendLock;
+    try {
+      local = inProcessLock(this.driver.identity, `${this.table}\0${this.scope}\0${jobName}`, holder);
+    } catch (e) {
+      throw new JobLockedError(jobName, (e as JobLockedError).holder);
+    }
+    try {
+      const session = await this.deadline(this.driver.session(), 'cannot get a connection for the lock').catch((e: unknown) => {
+        throw this.fail(e, what);
+      });
+      const lock = await takeSessionLock(
+        session,
+        {
+          dialect: this.impl,
+          stmts: this.stmts,
+          key: this.impl.lockKey!(this.scope, this.table, jobName),
+          run: (s, sql, params) =>
+            this.deadline(s.query(sql, params), what).catch((e: unknown) => {
+              throw this.fail(e, what);
+            }),
+          attach: (s) => this.sessions.set(jobName, s),
+          detach: (s) => {
+            if (this.sessions.get(jobName) === s) this.sessions.delete(jobName);
+          },
+        },
+        jobName,
+        holder,
+      );
+      return {
+        release: async () => {
+          try {
+            await lock.release();
+          } finally {
+            await local.release();
+          }
+        },
+        releaseSync: () => local.releaseSync?.(),
+      };
+    } catch (e) {
+      await local.release();
+      throw e;
+    }
+  }
+
+  /** Stops lease renewals and gives back the connections held by runs; your connection stays open. @inheritDoc */
+  override async close(): Promise<void> {
+    if (this.leases) {
+      for (const h of this.leases.held.values()) clearInterval(h.timer);
+      this.leases.held.clear();
+    }
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map((s) => s.release(false).catch(() => undefined)));
+  }
+}

@@ -1,0 +1,115 @@
+import type { BackendLock, LockHolder } from '../lock';
+import { holderIsDead } from '../lock';
+import { lockRecord, parseLockRecord } from '../lock-record';
+import type { Rows } from './sql-driver';
+import type { SqlStatements } from './dialects/dialect';
+import { lockId } from './job-ids';
+import { JobLockedError } from '../../errors/job-locked-error';
+
+/** A lease this backend holds. @internal */
+export interface HeldLease {
+  /** the lock record (holder + token) in the row */
+  record: string;
+  /** when the lease runs out unless renewed (ms since the epoch) */
+  expiresAt: number;
+  timer: ReturnType<typeof setInterval>;
+}
+
+type Query = (sql: string, params: unknown[]) => Promise<Rows>;
+
+/**
+ * SQLite locks: a lock row (`lock:<hash>`) holding the holder's record and a lease expiry. Taking
+ * it is one upsert that only replaces a row whose lease ran out or whose holder is known dead, then
+ * a read to see who won. A holder on this host that is gone is taken over at once; one on another
+ * host when its lease ran out. The lease is renewed by a timer every third of it, and by saves once
+ * a third has passed (in the save's transaction, so a body that blocks the event loop keeps it);
+ * saves only write while the row is still the run's (see `fencedUpsert`).
+ * @internal
+ */
+export class SqliteLeases {
+  readonly held = new Map<string, HeldLease>();
+
+  constructor(
+    private readonly leaseMs: number,
+    private readonly stmts: SqlStatements,
+  ) {}
+
+  /** The lease of a job when a save should renew it (a third of it has passed), else null. */
+  renewalDue(jobName: string, now: number): HeldLease | null {
+    const h = this.held.get(jobName);
+    return h && now >= h.expiresAt - (2 * this.leaseMs) / 3 ? h : null;
+  }
+
+  /** Params of the renewal statement (and the new expiry, to record once it succeeded). */
+  renewal(jobName: string, lease: HeldLease, now: number): { params: unknown[]; expiresAt: number } {
+    const expiresAt = now + this.leaseMs;
+    return { params: [expiresAt, lockId(jobName), lease.record], expiresAt };
+  }
+
+  /** Takes the lock of a job. */
+  async take(query: Query, querySync: ((sql: string, params: unknown[]) => Rows) | undefined, jobName: string, holder: LockHolder): Promise<BackendLock> {
+    const id = lockId(jobName);
+    const record = lockRecord(holder);
+    let dead = '';
+    let taken = false;
+    let expiresAt = 0;
+    for (let attempt = 0; attempt < 3 && !taken; attempt++) {
+      const now = Date.now();
+      expiresAt = now + this.leaseMs;
+      await query(this.stmts.leaseTake!, [id, jobName, record, expiresAt, now, now, dead]);
+      const row = (await query(this.stmts.lockHolder, [id]))[0];
+      if (row?.[0] === record) {
+        taken = true;
+        break;
+      }
+      const other = parseLockRecord(row?.[0]);
+      if (!other || !holderIsDead(other) || row?.[0] === dead) throw new JobLockedError(jobName, other);
+      dead = String(row[0]);
+    }
+    if (!taken) throw new JobLockedError(jobName, null);
+    const lease: HeldLease = {
+      record,
+      expiresAt,
+      timer: setInterval(() => {
+        const now = Date.now();
+        const r = this.renewal(jobName, lease, now);
+        query(this.stmts.leaseRenew!, r.params).then(
+          (rows) => {
+            if (rows.length > 0) lease.expiresAt = r.expiresAt;
+            else clearInterval(lease.timer); // taken over: the next save reports it
+          },
+          () => undefined, // the next save reports a failing database
+        );
+      }, Math.max(250, Math.floor(this.leaseMs / 3))),
+    };
+    lease.timer.unref?.();
+    this.held.set(jobName, lease);
+    let released = false;
+    const forget = (): boolean => {
+      if (released) return false;
+      released = true;
+      clearInterval(lease.timer);
+      if (this.held.get(jobName) === lease) this.held.delete(jobName);
+      return true;
+    };
+    return {
+      release: async () => {
+        if (!forget()) return;
+        try {
+          await query(this.stmts.unlockRow, [id, record]);
+        } catch {
+          /* the lease runs out by itself */
+        }
+      },
+      releaseSync: () => {
+        if (!forget()) return;
+        try {
+          if (querySync) querySync(this.stmts.unlockRow, [id, record]);
+          else query(this.stmts.unlockRow, [id, record]).catch(() => undefined);
+        } catch {
+          /* the lease runs out by itself */
+        }
+      },
+    };
+  }
+}
