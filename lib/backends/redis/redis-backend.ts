@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { StateBackend } from '../state-backend';
+import { withDeadline } from '../deadline';
 import type { BackendLock, LockHolder } from '../lock';
 import { parseLockRecord } from '../lock-record';
 import type { RedisClientLike } from './redis-client';
@@ -11,6 +12,14 @@ import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
 import { SafeStateError } from '../../errors/safe-state-error';
+
+/** The ioredis client made by fromUrl. */
+type OwnedClient = RedisClientLike & {
+  on(event: string, fn: (e: Error) => void): unknown;
+  once(event: string, fn: () => void): unknown;
+  disconnect(): void;
+  quit(): Promise<unknown>;
+};
 
 /**
  * Keeps checkpoints in Redis (ioredis), where many workers on many hosts can share them.
@@ -48,7 +57,10 @@ export class RedisBackend extends StateBackend {
   private readonly keys: RedisKeys;
   private readonly leaseMs: number;
   private readonly held = new Map<string, HeldRedisLock>();
-  private owned = false;
+  /** the client fromUrl made (closed by close()), else null */
+  private owned: OwnedClient | null = null;
+  /** for a client of fromUrl: how long connecting may take */
+  private connectTimeoutMs = 0;
   private connecting: Promise<void> | null = null;
   private lastConnectionError: Error | null = null;
 
@@ -91,7 +103,7 @@ export class RedisBackend extends StateBackend {
     }
     resolveRedisOptions(options);
     const timeout = options?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    let Redis: new (url: string, options: RedisOptions) => RedisClientLike & { on(event: string, fn: (e: Error) => void): unknown };
+    let Redis: new (url: string, options: RedisOptions) => OwnedClient;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       Redis = (require('ioredis') as typeof import('ioredis')).Redis as unknown as typeof Redis;
@@ -109,7 +121,8 @@ export class RedisBackend extends StateBackend {
     });
     const { connectTimeoutMs: _t, redisOptions: _r, ...own } = options ?? {};
     const backend = new RedisBackend(client, own);
-    backend.owned = true;
+    backend.owned = client;
+    backend.connectTimeoutMs = timeout;
     client.on('error', (e: Error) => {
       backend.lastConnectionError = e; // reported with the failing operation (and never unhandled)
     });
@@ -123,7 +136,8 @@ export class RedisBackend extends StateBackend {
     this.connecting ??= this.client.connect().finally(() => {
       this.connecting = null;
     });
-    return this.connecting;
+    if (!this.owned) return this.connecting;
+    return withDeadline(this.connecting, this.connectTimeoutMs, () => new Error(`could not connect within ${this.connectTimeoutMs} ms`));
   }
 
   private fail(e: unknown, what: string): Error {
@@ -224,16 +238,18 @@ export class RedisBackend extends StateBackend {
   override async close(): Promise<void> {
     for (const h of this.held.values()) clearInterval(h.timer);
     this.held.clear();
-    if (!this.owned) return;
-    const c = this.client;
-    if (c.status === 'wait' || c.status === 'end' || typeof c.quit !== 'function') {
-      c.disconnect?.();
-      return;
+    const c = this.owned;
+    if (!c) return;
+    if (c.status === 'end') return;
+    const ended = new Promise<void>((resolve) => c.once('end', () => resolve()));
+    if (c.status === 'wait' || c.status === 'reconnecting') c.disconnect();
+    else {
+      try {
+        await c.quit();
+      } catch {
+        c.disconnect();
+      }
     }
-    try {
-      await c.quit();
-    } catch {
-      c.disconnect?.();
-    }
+    await withDeadline(ended, 2_000, () => new Error('not ended')).catch(() => c.disconnect());
   }
 }
