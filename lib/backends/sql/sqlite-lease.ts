@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { BackendLock, LockHolder } from '../lock';
 import { holderIsDead } from '../lock';
 import { lockRecord, parseLockRecord } from '../lock-record';
@@ -19,9 +20,10 @@ type Query = (sql: string, params: unknown[]) => Promise<Rows>;
 
 /**
  * SQLite locks: a lock row (`lock:<hash>`) holding the holder's record and a lease expiry. Taking
- * it is one upsert that only replaces a row whose lease ran out or whose holder is known dead, then
- * a read to see who won. A holder on this host that is gone is taken over at once; one on another
- * host when its lease ran out. The lease is renewed by a timer every third of it, and by saves once
+ * it is one upsert that inserts the row when there is none, or replaces the row of a holder known
+ * to be gone (compare-and-set on its record), then a read to see who won. A holder on this host is
+ * judged by its process (gone: taken over at once; alive: never, however old its lease, like
+ * FileBackend); a holder on another host when its lease ran out. The lease is renewed by a timer every third of it, and by saves once
  * a third has passed (in the save's transaction, so a body that blocks the event loop keeps it);
  * saves only write while the row is still the run's (see `fencedUpsert`).
  * @internal
@@ -50,21 +52,32 @@ export class SqliteLeases {
   async take(query: Query, querySync: ((sql: string, params: unknown[]) => Rows) | undefined, jobName: string, holder: LockHolder): Promise<BackendLock> {
     const id = lockId(jobName);
     const record = lockRecord(holder);
-    let dead = '';
+    let candidate = '';
+    let limit = 0;
     let taken = false;
     let expiresAt = 0;
-    for (let attempt = 0; attempt < 3 && !taken; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
       expiresAt = now + this.leaseMs;
-      await query(this.stmts.leaseTake!, [id, jobName, record, expiresAt, now, now, dead]);
+      await query(this.stmts.leaseTake!, [id, jobName, record, expiresAt, now, candidate, limit]);
       const row = (await query(this.stmts.lockHolder, [id]))[0];
-      if (row?.[0] === record) {
+      if (!row) continue; // released meanwhile
+      if (row[0] === record) {
         taken = true;
         break;
       }
-      const other = parseLockRecord(row?.[0]);
-      if (!other || !holderIsDead(other) || row?.[0] === dead) throw new JobLockedError(jobName, other);
-      dead = String(row[0]);
+      const other = parseLockRecord(row[0]);
+      const expired = Number(row[1]) < now;
+      if (row[0] === candidate) throw new JobLockedError(jobName, other); // the takeover lost a race
+      if (other && holderIsDead(other)) {
+        candidate = String(row[0]); // gone from this host: take over at once
+        limit = Number.MAX_SAFE_INTEGER;
+      } else if (expired && (!other || other.host !== os.hostname())) {
+        candidate = String(row[0]); // elsewhere, and its lease ran out
+        limit = now;
+      } else {
+        throw new JobLockedError(jobName, other);
+      }
     }
     if (!taken) throw new JobLockedError(jobName, null);
     const lease: HeldLease = {

@@ -48,8 +48,9 @@ export interface SqlStatements {
   unlockRow: string;
   /**
    * Lease locking (SQLite) only:
-   * - `leaseTake`: takes the lock row when free, expired, or held by a given (dead) holder.
-   *   params: id, job_name, holder, expires_at, updated_at, now, dead holder ('' = none)
+   * - `leaseTake`: takes the lock row when there is none, or replaces the row of a given holder
+   *   whose expiry is below a limit (compare-and-set of a takeover).
+   *   params: id, job_name, holder, expires_at, updated_at, holder to replace ('' = none), expiry limit
    * - `leaseRenew`: params: expires_at, id, holder → rows [[id]] when still ours
    * - `fencedUpsert`: the upsert, only while the lock row is ours.
    *   params: id, job_name, data, updated_at, lock id, holder → rows [[id]] when written

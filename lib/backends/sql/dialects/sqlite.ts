@@ -28,7 +28,7 @@ export const sqlite: Dialect = {
       leaseTake:
         `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ` +
         `ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, updated_at = excluded.updated_at ` +
-        `WHERE ${t}.expires_at < ? OR ${t}.holder = ?`,
+        `WHERE ${t}.holder = ? AND ${t}.expires_at < ?`,
       leaseRenew: `UPDATE ${t} SET expires_at = ? WHERE id = ? AND holder = ? RETURNING id`,
       lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
