@@ -14,6 +14,12 @@ export interface GlobalRegistry {
   transactionAdapters: unknown[];
   /** job names already warned about (one warning per job per process) */
   warned: Set<string>;
+  /**
+   * tokens of the shared-backend locks (Redis, SQL lease rows) this process holds now: a lock record
+   * of this process whose token is not here is left over from a run whose release could not reach
+   * the server, and is taken over like a dead holder's
+   */
+  liveLockTokens: Set<string>;
 }
 
 const KEY = Symbol.for('safe-state.global-registry.v1');
@@ -23,8 +29,9 @@ export function globalRegistry(): GlobalRegistry {
   const g = globalThis as unknown as Record<symbol, GlobalRegistry | undefined>;
   let r = g[KEY];
   if (!r) {
-    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), transactionAdapters: [], warned: new Set() };
+    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), transactionAdapters: [], warned: new Set(), liveLockTokens: new Set() };
     Object.defineProperty(globalThis, KEY, { value: r, enumerable: false, configurable: false, writable: false });
   }
+  r.liveLockTokens ??= new Set(); // made by an older copy of safe-state
   return r;
 }

@@ -70,13 +70,16 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Starts Redis; returns its URL. */
-export async function startRedis(root: string, port?: number): Promise<string> {
+/**
+ * Starts Redis; returns its URL. `extraArgs` come after the defaults and override them (e.g.
+ * `['--appendonly', 'yes', '--appendfsync', 'always']` for a server whose data survives a SIGKILL).
+ */
+export async function startRedis(root: string, port?: number, extraArgs: string[] = []): Promise<string> {
   const bin = which('redis-server', 'redis-server');
   const dir = path.join(root, 'redis');
   fs.mkdirSync(dir, { recursive: true });
   port ??= await freePort();
-  execFileSync(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--dir', dir, '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log')]);
+  execFileSync(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--dir', dir, '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log'), ...extraArgs]);
   await waitFor('redis', () => canConnect(port!));
   fs.writeFileSync(path.join(dir, 'port'), String(port));
   return `redis://127.0.0.1:${port}`;

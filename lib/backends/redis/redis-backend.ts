@@ -236,7 +236,10 @@ export class RedisBackend extends StateBackend {
    * @inheritDoc
    */
   override async close(): Promise<void> {
-    for (const h of this.held.values()) clearInterval(h.timer);
+    for (const h of this.held.values()) {
+      clearInterval(h.timer);
+      h.drop();
+    }
     this.held.clear();
     const c = this.owned;
     if (!c) return;

@@ -1,6 +1,5 @@
 import type { BackendLock, LockHolder } from '../lock';
-import { holderIsDead } from '../lock';
-import { lockRecord, parseLockRecord } from '../lock-record';
+import { LockRecord, parseLockRecord, recordIsStale } from '../lock-record';
 import type { RedisClientLike } from './redis-client';
 import { SWAP } from './redis-script';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -9,12 +8,14 @@ import { JobLockedError } from '../../errors/job-locked-error';
 export interface HeldRedisLock {
   record: string;
   timer: ReturnType<typeof setInterval>;
+  /** forgets the lock (process-wide) without telling Redis */
+  drop(): void;
 }
 
 /**
  * Takes a job's lock: `SET NX PX` of a lock record (holder + token). When another record is there,
- * its holder is taken over at once if it is a process on this host that is gone (compare-and-set,
- * so two contenders cannot both win), else {@link JobLockedError} names it; a holder that died
+ * its holder is taken over at once if it is a process on this host that is gone, or a run of this
+ * process whose release could not reach Redis (compare-and-set, so two contenders cannot both win), else {@link JobLockedError} names it; a holder that died
  * elsewhere is taken over when its lease runs out (the key expires). While held, a timer renews the
  * lease every third of it (saves renew it too, see the write script), and `release` deletes the
  * record only if it is still this run's.
@@ -28,7 +29,8 @@ export async function takeRedisLock(
   leaseMs: number,
   held: Map<string, HeldRedisLock>,
 ): Promise<BackendLock> {
-  const record = lockRecord(holder);
+  const lr = new LockRecord(holder);
+  const record = lr.text;
   let taken = false;
   for (let attempt = 0; attempt < 3; attempt++) {
     if ((await client.call('SET', [key, record, 'PX', leaseMs, 'NX'])) === 'OK') {
@@ -38,7 +40,7 @@ export async function takeRedisLock(
     const current = await client.call('GET', [key]);
     if (current == null) continue; // expired or released meanwhile: try again
     const other = parseLockRecord(current);
-    if (!other || !holderIsDead(other)) throw new JobLockedError(jobName, other);
+    if (!recordIsStale(current)) throw new JobLockedError(jobName, other);
     if ((await SWAP.run(client, [key], [String(current), record, leaseMs])) === 1) {
       taken = true;
       break;
@@ -54,12 +56,14 @@ export async function takeRedisLock(
     );
   }, Math.max(250, Math.floor(leaseMs / 3)));
   timer.unref?.();
-  held.set(jobName, { record, timer });
+  lr.hold();
+  held.set(jobName, { record, timer, drop: () => lr.drop() });
   let released = false;
   const forget = (): boolean => {
     if (released) return false;
     released = true;
     clearInterval(timer);
+    lr.drop();
     if (held.get(jobName)?.record === record) held.delete(jobName);
     return true;
   };

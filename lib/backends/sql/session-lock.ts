@@ -1,5 +1,5 @@
 import type { BackendLock, LockHolder } from '../lock';
-import { lockRecord, parseLockRecord } from '../lock-record';
+import { LockRecord, parseLockRecord } from '../lock-record';
 import type { SqlSession } from './sql-driver';
 import type { Dialect, SqlStatements } from './dialects/dialect';
 import { lockId } from './job-ids';
@@ -27,7 +27,7 @@ export interface SessionLockContext {
  */
 export async function takeSessionLock(session: SqlSession, ctx: SessionLockContext, jobName: string, holder: LockHolder): Promise<BackendLock> {
   const id = lockId(jobName);
-  const record = lockRecord(holder);
+  const record = new LockRecord(holder).text;
   let broken = false;
   try {
     const got = (await ctx.run(session, ctx.dialect.tryLock!, [ctx.key]))[0]?.[0];

@@ -308,7 +308,10 @@ export class SqlBackend extends StateBackend {
   /** Stops lease renewals and gives back the connections held by runs; your connection stays open. @inheritDoc */
   override async close(): Promise<void> {
     if (this.leases) {
-      for (const h of this.leases.held.values()) clearInterval(h.timer);
+      for (const h of this.leases.held.values()) {
+        clearInterval(h.timer);
+        h.drop();
+      }
       this.leases.held.clear();
     }
     const sessions = [...this.sessions.values()];

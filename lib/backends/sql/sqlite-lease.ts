@@ -1,7 +1,6 @@
 import * as os from 'node:os';
 import type { BackendLock, LockHolder } from '../lock';
-import { holderIsDead } from '../lock';
-import { lockRecord, parseLockRecord } from '../lock-record';
+import { LockRecord, parseLockRecord, recordIsStale } from '../lock-record';
 import type { Rows } from './sql-driver';
 import type { SqlStatements } from './dialects/dialect';
 import { lockId } from './job-ids';
@@ -14,6 +13,8 @@ export interface HeldLease {
   /** when the lease runs out unless renewed (ms since the epoch) */
   expiresAt: number;
   timer: ReturnType<typeof setInterval>;
+  /** forgets the lock (process-wide) without telling the database */
+  drop(): void;
 }
 
 type Query = (sql: string, params: unknown[]) => Promise<Rows>;
@@ -51,7 +52,8 @@ export class SqliteLeases {
   /** Takes the lock of a job. */
   async take(query: Query, querySync: ((sql: string, params: unknown[]) => Rows) | undefined, jobName: string, holder: LockHolder): Promise<BackendLock> {
     const id = lockId(jobName);
-    const record = lockRecord(holder);
+    const lr = new LockRecord(holder);
+    const record = lr.text;
     let candidate = '';
     let limit = 0;
     let taken = false;
@@ -69,7 +71,7 @@ export class SqliteLeases {
       const other = parseLockRecord(row[0]);
       const expired = Number(row[1]) < now;
       if (row[0] === candidate) throw new JobLockedError(jobName, other); // the takeover lost a race
-      if (other && holderIsDead(other)) {
+      if (recordIsStale(row[0])) {
         candidate = String(row[0]); // gone from this host: take over at once
         limit = Number.MAX_SAFE_INTEGER;
       } else if (expired && (!other || other.host !== os.hostname())) {
@@ -83,6 +85,7 @@ export class SqliteLeases {
     const lease: HeldLease = {
       record,
       expiresAt,
+      drop: () => lr.drop(),
       timer: setInterval(() => {
         const now = Date.now();
         const r = this.renewal(jobName, lease, now);
@@ -96,12 +99,14 @@ export class SqliteLeases {
       }, Math.max(250, Math.floor(this.leaseMs / 3))),
     };
     lease.timer.unref?.();
+    lr.hold();
     this.held.set(jobName, lease);
     let released = false;
     const forget = (): boolean => {
       if (released) return false;
       released = true;
       clearInterval(lease.timer);
+      lr.drop();
       if (this.held.get(jobName) === lease) this.held.delete(jobName);
       return true;
     };

@@ -7,8 +7,15 @@ type Callback = (err: Error | null, rows?: unknown) => void;
 interface CoreConnection {
   query(options: object, values: unknown[], cb: Callback): unknown;
   execute?(options: object, values: unknown[], cb: Callback): unknown;
-  getConnection?(cb: (err: Error | null, conn: CoreConnection & { release(): void; destroy(): void }) => void): void;
+  getConnection?(cb: (err: Error | null, conn: PooledConnection) => void): void;
 }
+
+type PooledConnection = CoreConnection & {
+  release(): void;
+  destroy(): void;
+  on(event: 'error', fn: (e: Error) => void): unknown;
+  removeListener(event: 'error', fn: (e: Error) => void): unknown;
+};
 
 /** The callback-API object behind a mysql2 connection or pool, promise wrapper or not. */
 function core(conn: object): CoreConnection {
@@ -57,13 +64,18 @@ export class Mysql2Driver implements SqlDriver {
     if (typeof pool.getConnection !== 'function') {
       return { query: (sql, params) => this.query(sql, params), release: async () => undefined };
     }
-    const conn = await new Promise<CoreConnection & { release(): void; destroy(): void }>((resolve, reject) =>
-      pool.getConnection!((err, c) => (err ? reject(err) : resolve(c))),
-    );
+    const conn = await new Promise<PooledConnection>((resolve, reject) => pool.getConnection!((err, c) => (err ? reject(err) : resolve(c))));
+    // a fatal error with no command waiting is emitted as an event: never leave it unhandled
+    let failed = false;
+    const onError = () => {
+      failed = true;
+    };
+    conn.on('error', onError);
     return {
       query: (sql, params) => Mysql2Driver.run(conn, sql, params),
       release: async (broken) => {
-        if (broken) conn.destroy();
+        conn.removeListener('error', onError);
+        if (broken || failed) conn.destroy();
         else conn.release();
       },
     };

@@ -13,7 +13,13 @@ interface PgQueryable {
 }
 
 interface PgPoolLike extends PgQueryable {
-  connect(): Promise<PgQueryable & { release(err?: Error | boolean): void }>;
+  connect(): Promise<
+    PgQueryable & {
+      release(err?: Error | boolean): void;
+      on(event: 'error', fn: (e: Error) => void): unknown;
+      removeListener(event: 'error', fn: (e: Error) => void): unknown;
+    }
+  >;
 }
 
 /** Whether a pg object is a `Pool` (a `Client`, pooled or not, has `connectionParameters`). @internal */
@@ -61,9 +67,19 @@ export class PgDriver implements SqlDriver {
   async session(): Promise<SqlSession> {
     if (!isPgPool(this.conn)) return { query: (sql, params) => this.query(sql, params), release: async () => undefined };
     const client = await (this.conn as PgPoolLike).connect();
+    // a checked-out client is not watched by the pool: an error event (the server went away) would
+    // be unhandled and end the process
+    let failed = false;
+    const onError = () => {
+      failed = true;
+    };
+    client.on('error', onError);
     return {
       query: (sql, params) => PgDriver.run(client, this.config(sql, params)),
-      release: async (broken) => client.release(broken ? new Error('safe-state: connection failed during a job') : undefined),
+      release: async (broken) => {
+        client.removeListener('error', onError);
+        client.release(broken || failed ? new Error('safe-state: the connection failed during a job') : undefined);
+      },
     };
   }
 }
