@@ -61,6 +61,8 @@ export interface Report {
   fixedCosts: FixedCost[];
   /** whether every target was met */
   allPass: boolean;
+  /** what the run could not measure and why (e.g. a server binary missing) */
+  notes?: string[];
 }
 
 /** Whether `value` meets `target`. */
@@ -110,16 +112,20 @@ export function formatReport(r: Report): string {
       new Set([2, 4, 5, 6]),
     ),
   );
+  if (r.fixedCosts.length > 0) {
+    out.push('');
+    out.push('per-run fixed cost (whole job call: lock, load, first save, body, delete, unlock)');
+    out.push(
+      table(
+        ['job', 'items', 'reps', 'median ms', 'min ms'],
+        r.fixedCosts.map((f) => [f.label, String(f.items), String(f.reps), fmt(f.medianMs), fmt(f.minMs)]),
+        new Set([1, 2, 3, 4]),
+      ),
+    );
+  }
   out.push('');
-  out.push('per-run fixed cost (whole job call: lock, load, first save, body, delete, unlock)');
-  out.push(
-    table(
-      ['job', 'items', 'reps', 'median ms', 'min ms'],
-      r.fixedCosts.map((f) => [f.label, String(f.items), String(f.reps), fmt(f.medianMs), fmt(f.minMs)]),
-      new Set([1, 2, 3, 4]),
-    ),
-  );
-  out.push('');
+  for (const note of r.notes ?? []) out.push(`note: ${note}`);
+  if (r.notes?.length) out.push('');
   const missed = r.measurements.filter((m) => !m.pass);
   out.push(missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`);
   return out.join('\n');

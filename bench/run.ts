@@ -19,10 +19,10 @@
 import * as os from 'node:os';
 import { writeFdatasyncUs, writeUs, plainSum } from './baselines';
 import { fileJobs, memoryJob } from './jobs';
-import { perItemUs, type LoopTiming } from './loop-timing';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
-import { formatReport, meets, type FixedCost, type Measurement, type Report, type Target } from './report';
+import { formatReport, type FixedCost, type Measurement, type Report, type Target } from './report';
+import { interleave, measurement, progress, range, timed } from './measure';
 
 interface Config {
   strictItems: number;
@@ -85,67 +85,6 @@ function parseArgs(argv: string[]): Args {
     }
   }
   return args;
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
-
-/** Runs a job and answers its µs per item, checking that it saw every item. */
-async function timed(job: (items: number[]) => Promise<LoopTiming>, items: number[]): Promise<number> {
-  const t = await job(items);
-  if (t.n !== items.length) throw new Error(`a benchmark job saw ${t.n} of ${items.length} items`);
-  return perItemUs(t);
-}
-
-interface Contender {
-  name: string;
-  /** one measurement: µs per item (or per operation) */
-  run(): Promise<number> | number;
-}
-
-/** Warms every contender up once, then runs `rounds` rounds in rotating order; samples per contender. */
-async function interleave(section: string, contenders: Contender[], rounds: number): Promise<number[][]> {
-  for (const c of contenders) await c.run();
-  const samples = contenders.map(() => [] as number[]);
-  for (let r = 0; r < rounds; r++) {
-    progress(`${section}: round ${r + 1}/${rounds}`);
-    for (const i of rotation(contenders.length, r)) samples[i].push(await contenders[i].run());
-  }
-  return samples;
-}
-
-function measurement(
-  id: string,
-  label: string,
-  items: number,
-  baselineLabel: string,
-  samples: number[],
-  baseline: number[],
-  target: Target,
-): Measurement {
-  const ratio = median(samples.map((s, i) => s / baseline[i]));
-  const overheadUs = median(samples.map((s, i) => s - baseline[i]));
-  const perItem = median(samples);
-  const value = target.metric === 'ratio' ? ratio : target.metric === 'perItemUs' ? perItem : overheadUs;
-  return {
-    id,
-    label,
-    items,
-    rounds: samples.length,
-    perItemUs: perItem,
-    baseline: { label: baselineLabel, perItemUs: median(baseline) },
-    ratio,
-    overheadUs,
-    target,
-    value,
-    pass: meets(value, target),
-    samples: { perItemUs: samples, baselineUs: baseline },
-  };
 }
 
 async function strictSection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {

@@ -66,6 +66,8 @@ export class SqlBackend extends StateBackend {
   private readonly leases: SqliteLeases | null;
   /** connections held by running jobs (session locking): their writes go through them */
   private readonly sessions = new Map<string, SqlSession>();
+  /** checkpoint row ids of recent job names (a run saves its job's row once per item) */
+  private readonly ids = new Map<string, string>();
   private ready: Promise<void> | null = null;
   private readySync = false;
   private scope = '';
@@ -94,6 +96,16 @@ export class SqlBackend extends StateBackend {
       // better-sqlite3 answers synchronously: offer the synchronous hook (see StateBackend.saveSync)
       (this as { saveSync?: StateBackend['saveSync'] }).saveSync = (jobName: string, data: string) => this.saveNowSync(jobName, data);
     }
+  }
+
+  private idOf(jobName: string): string {
+    let id = this.ids.get(jobName);
+    if (id === undefined) {
+      if (this.ids.size >= 64) this.ids.clear();
+      id = checkpointId(jobName);
+      this.ids.set(jobName, id);
+    }
+    return id;
   }
 
   private fail(e: unknown, what: string): Error {
@@ -155,7 +167,7 @@ export class SqlBackend extends StateBackend {
 
   /** @inheritDoc */
   async load(jobName: string): Promise<string | null> {
-    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [checkpointId(jobName)]);
+    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [this.idOf(jobName)]);
     const v = rows[0]?.[0];
     if (v == null) return null;
     return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
@@ -181,14 +193,14 @@ export class SqlBackend extends StateBackend {
       const now = Date.now();
       const lease = this.leases?.held.get(jobName);
       if (!lease) {
-        d.querySync!(this.stmts.upsert, [checkpointId(jobName), jobName, data, now]);
+        d.querySync!(this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
         return;
       }
-      const write = () => d.querySync!(this.stmts.fencedUpsert!, [checkpointId(jobName), jobName, data, now, lockId(jobName), lease.record]).length > 0;
+      const write = () => d.querySync!(this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]).length > 0;
       const due = this.leases!.renewalDue(jobName, now);
       if (!due) written = write();
       else {
-        const r = this.leases!.renewal(jobName, due, now);
+        const r = this.leases!.renewal(due, now);
         written = d.transactionSync!(() => d.querySync!(this.stmts.leaseRenew!, r.params).length > 0 && write());
         if (written) due.expiresAt = r.expiresAt;
       }
@@ -213,21 +225,21 @@ export class SqlBackend extends StateBackend {
     const now = Date.now();
     const what = `cannot save job '${jobName}'`;
     if (!lease) {
-      await this.run(jobName, what, this.stmts.upsert, [checkpointId(jobName), jobName, data, now]);
+      await this.run(jobName, what, this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
       return;
     }
-    const rows = await this.run(jobName, what, this.stmts.fencedUpsert!, [checkpointId(jobName), jobName, data, now, lockId(jobName), lease.record]);
+    const rows = await this.run(jobName, what, this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]);
     if (rows.length === 0) await this.lostLock(jobName);
   }
 
   /** @inheritDoc */
   async delete(jobName: string): Promise<void> {
-    await this.run(jobName, `cannot delete job '${jobName}'`, this.stmts.delete, [checkpointId(jobName)]);
+    await this.run(jobName, `cannot delete job '${jobName}'`, this.stmts.delete, [this.idOf(jobName)]);
   }
 
   /** @inheritDoc */
   async exists(jobName: string): Promise<boolean> {
-    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [checkpointId(jobName)])).length > 0;
+    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)])).length > 0;
   }
 
   /** Names of the jobs with a checkpoint in the table, sorted. @inheritDoc */

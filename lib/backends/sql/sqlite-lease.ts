@@ -8,6 +8,8 @@ import { JobLockedError } from '../../errors/job-locked-error';
 
 /** A lease this backend holds. @internal */
 export interface HeldLease {
+  /** the lock row's id */
+  id: string;
   /** the lock record (holder + token) in the row */
   record: string;
   /** when the lease runs out unless renewed (ms since the epoch) */
@@ -44,9 +46,9 @@ export class SqliteLeases {
   }
 
   /** Params of the renewal statement (and the new expiry, to record once it succeeded). */
-  renewal(jobName: string, lease: HeldLease, now: number): { params: unknown[]; expiresAt: number } {
+  renewal(lease: HeldLease, now: number): { params: unknown[]; expiresAt: number } {
     const expiresAt = now + this.leaseMs;
-    return { params: [expiresAt, lockId(jobName), lease.record], expiresAt };
+    return { params: [expiresAt, lease.id, lease.record], expiresAt };
   }
 
   /** Takes the lock of a job. */
@@ -83,12 +85,13 @@ export class SqliteLeases {
     }
     if (!taken) throw new JobLockedError(jobName, null);
     const lease: HeldLease = {
+      id,
       record,
       expiresAt,
       drop: () => lr.drop(),
       timer: setInterval(() => {
         const now = Date.now();
-        const r = this.renewal(jobName, lease, now);
+        const r = this.renewal(lease, now);
         query(this.stmts.leaseRenew!, r.params).then(
           (rows) => {
             if (rows.length > 0) lease.expiresAt = r.expiresAt;
