@@ -157,7 +157,10 @@ export class RedisBackend extends StateBackend {
     }
   }
 
-  /** `GET` of the job's key. @inheritDoc */
+  /**
+   * `GET` of the job's key.
+   * @param jobName - the job
+   */
   async load(jobName: string): Promise<string | null> {
     const v = await this.cmd(`cannot load job '${jobName}'`, 'GET', [this.keys.data(jobName)]);
     if (v == null) return null;
@@ -177,12 +180,20 @@ export class RedisBackend extends StateBackend {
     if (r !== 1) throw new JobLockedError(jobName, parseLockRecord(r));
   }
 
-  /** One atomic `SET` (fenced by the job's lock, which it also renews). @inheritDoc */
+  /**
+   * One atomic `SET` (fenced by the job's lock, which it also renews).
+   * @param jobName - the job
+   * @param data - the text
+   */
   async save(jobName: string, data: string): Promise<void> {
     await this.write(jobName, data, 's');
   }
 
-  /** One `APPEND` (fenced by the job's lock, which it also renews). @inheritDoc */
+  /**
+   * One `APPEND` (fenced by the job's lock, which it also renews).
+   * @param jobName - the job
+   * @param records - the lines to add
+   */
   override async append(jobName: string, records: string): Promise<void> {
     await this.write(jobName, records, 'a');
   }
@@ -198,8 +209,9 @@ export class RedisBackend extends StateBackend {
   }
 
   /**
-   * Takes the job's lease (see the class description).
-   * @inheritDoc
+   * Takes the job's lease (see the class description); throws `JobLockedError` naming the holder.
+   * @param jobName - the job
+   * @param holder - who asks
    */
   override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
     try {
@@ -214,7 +226,6 @@ export class RedisBackend extends StateBackend {
   /**
    * Job names under this backend's prefix, sorted, found with `SCAN` (on an ioredis `Cluster`, only
    * the node the client's commands go to is scanned).
-   * @inheritDoc
    */
   override async list(): Promise<string[]> {
     const names = new Set<string>();
@@ -233,7 +244,6 @@ export class RedisBackend extends StateBackend {
   /**
    * Stops lease renewals and, for a client made by {@link RedisBackend.fromUrl}, closes it
    * (a client of yours stays open).
-   * @inheritDoc
    */
   override async close(): Promise<void> {
     for (const h of this.held.values()) {

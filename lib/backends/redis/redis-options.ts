@@ -1,6 +1,13 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 
-/** Options of {@link RedisBackend} (both constructors). */
+/**
+ * Options of {@link RedisBackend} (both constructors).
+ *
+ * @example
+ * ```ts
+ * new RedisBackend(client, { prefix: 'billing:prod:', leaseMs: 60_000 });
+ * ```
+ */
 export interface RedisBackendOptions {
   /**
    * Prefix of every key the backend writes (default `'safe-state:'`). 1 to 200 printable ASCII
@@ -16,7 +23,14 @@ export interface RedisBackendOptions {
   leaseMs?: number;
 }
 
-/** Options of {@link RedisBackend.fromUrl}: the backend's own, plus how the client it creates connects. */
+/**
+ * Options of {@link RedisBackend.fromUrl}: the backend's own, plus how the client it creates connects.
+ *
+ * @example
+ * ```ts
+ * RedisBackend.fromUrl('rediss://cache.internal:6380/2', { prefix: 'etl:', connectTimeoutMs: 2_000, redisOptions: { tls: {} } });
+ * ```
+ */
 export interface RedisUrlOptions extends RedisBackendOptions {
   /**
    * How long connecting may take, and how long a command may wait for its reply, before the

@@ -218,7 +218,11 @@ export class SqlBackend extends StateBackend {
     }
   }
 
-  /** One autocommit upsert of the whole checkpoint (on SQLite, only while the run's lock row is its own). @inheritDoc */
+  /**
+   * One autocommit upsert of the whole checkpoint (on SQLite, only while the run's lock row is its own).
+   * @param jobName - the job
+   * @param data - the text
+   */
   async save(jobName: string, data: string): Promise<void> {
     if (this.driver.sync) return this.saveNowSync(jobName, data);
     const lease = this.leases?.held.get(jobName);
@@ -242,7 +246,7 @@ export class SqlBackend extends StateBackend {
     return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)])).length > 0;
   }
 
-  /** Names of the jobs with a checkpoint in the table, sorted. @inheritDoc */
+  /** Names of the jobs with a checkpoint in the table, sorted. */
   override async list(): Promise<string[]> {
     const rows = await this.run(null, 'cannot list jobs', this.stmts.list, []);
     return rows.map((r) => String(r[0])).sort();
@@ -250,8 +254,9 @@ export class SqlBackend extends StateBackend {
 
   /**
    * Takes the job's lock (see the class description): a lease row on SQLite, a server lock on a held
-   * connection on MySQL and PostgreSQL.
-   * @inheritDoc
+   * connection on MySQL and PostgreSQL. Throws `JobLockedError` naming the holder.
+   * @param jobName - the job
+   * @param holder - who asks
    */
   override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
     const what = `cannot lock job '${jobName}'`;
@@ -317,7 +322,7 @@ export class SqlBackend extends StateBackend {
     }
   }
 
-  /** Stops lease renewals and gives back the connections held by runs; your connection stays open. @inheritDoc */
+  /** Stops lease renewals and gives back the connections held by runs; your connection stays open. */
   override async close(): Promise<void> {
     if (this.leases) {
       for (const h of this.leases.held.values()) {

@@ -1,9 +1,24 @@
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 
-/** The SQL dialects {@link SqlBackend} speaks. */
+/**
+ * The SQL dialects {@link SqlBackend} speaks.
+ *
+ * @example
+ * ```ts
+ * const dialect: SqlDialect = 'postgres';
+ * new SqlBackend(pool, { dialect });
+ * ```
+ */
 export type SqlDialect = 'sqlite' | 'mysql' | 'postgres';
 
-/** Options of {@link SqlBackend}. */
+/**
+ * Options of {@link SqlBackend}.
+ *
+ * @example
+ * ```ts
+ * new SqlBackend(pool, { table: 'etl_checkpoints', timeoutMs: 10_000 });
+ * ```
+ */
 export interface SqlBackendOptions {
   /**
    * The database's dialect. Inferred from the connection where it tells (better-sqlite3 →
