@@ -1,4 +1,4 @@
-import { SafeState, MemoryBackend, safeState, type StateBackend } from '../lib/index';
+import { SafeState, StateBackend, safeState } from '../lib/index';
 import type { LoopTiming } from './loop-timing';
 
 /**
@@ -43,16 +43,33 @@ export function backendJobs(backend: StateBackend, id: string): BackendJobs {
   return { forAwait: (items) => job.forAwait(items), forOf: (items) => job.forOf(items) };
 }
 
+/** A backend with only the four methods: the engine then saves the whole checkpoint each time, as on SQL. */
+class WholeTextBackend extends StateBackend {
+  readonly texts = new Map<string, string>();
+  async load(job: string) {
+    return this.texts.get(job) ?? null;
+  }
+  async save(job: string, data: string) {
+    this.texts.set(job, data);
+  }
+  async delete(job: string) {
+    this.texts.delete(job);
+  }
+  async exists(job: string) {
+    return this.texts.has(job);
+  }
+}
+
 /**
  * The whole checkpoint text the engine saves per item for a job like the ones above (over `count`
  * items, mid-run): the size of one SQL save, so the raw upsert of the baseline writes as much.
  */
 export async function checkpointText(count: number): Promise<string> {
-  const backend = new MemoryBackend();
+  const backend = new WholeTextBackend();
   const name = 'bench-sql-for-await';
   let text = '';
   await safeState(async (xs: number[]) => {
-    for await (const x of xs) if (x === count >> 1) text = (await backend.load(name)) ?? '';
+    for await (const x of xs) if (x === count >> 1) text = backend.texts.get(name) ?? '';
   }, { name, backend, saveEvery: 1 })(Array.from({ length: count }, (_, i) => i));
   return text;
 }

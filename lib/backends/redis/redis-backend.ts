@@ -28,9 +28,10 @@ type OwnedClient = RedisClientLike & {
  *   `<prefix>lock:{<job name>}` (job names may hold any character: `%`, braces, control characters
  *   and unpaired surrogates are percent-escaped, reversibly).
  * - `save` replaces the checkpoint with one atomic `SET`; `append` adds a small record with
- *   `APPEND`: a save per item is one round trip. Both run as one small Lua script that also renews
- *   the job's lock lease and refuses to write when another run has taken the lock over (the run then
- *   fails with `JobLockedError`), so two runs never write one checkpoint.
+ *   `APPEND`: a save per item is one round trip. Both run as one small Lua script that refuses to
+ *   write when another run has taken the lock over (the run then fails with `JobLockedError`), so
+ *   two runs never write one checkpoint, and that renews the lock's lease once a third of it has
+ *   passed.
  * - The lock is a lease (`SET NX PX`, 30 s by default) holding the holder's pid and host, renewed
  *   while the job runs. A second run fails with `JobLockedError` naming the holder. A holder that
  *   died is taken over when its lease runs out, at once when it was a process on this host.
@@ -167,17 +168,25 @@ export class RedisBackend extends StateBackend {
     return typeof v === 'string' ? v : String(v);
   }
 
+  /**
+   * Writes through the fenced script: nothing is written once another run holds the job's lock.
+   * The lease is renewed in the same round trip once a third of it has passed since the last
+   * renewal (the timer renews it too, but a busy event loop can starve timers).
+   */
   private async write(jobName: string, data: string, mode: 's' | 'a'): Promise<void> {
     const lock = this.held.get(jobName);
+    const now = Date.now();
+    const renew = lock !== undefined && now - lock.renewedAt >= this.leaseMs / 3;
     let r: unknown;
     try {
       const ready = this.ready();
       if (ready) await ready;
-      r = await WRITE.run(this.client, [this.keys.data(jobName), this.keys.lock(jobName)], [data, lock?.record ?? '', this.leaseMs, mode]);
+      r = await WRITE.run(this.client, [this.keys.data(jobName), this.keys.lock(jobName)], [data, lock?.record ?? '', this.leaseMs, mode, renew ? '1' : '0']);
     } catch (e) {
       throw this.fail(e, `cannot save job '${jobName}'`);
     }
     if (r !== 1) throw new JobLockedError(jobName, parseLockRecord(r));
+    if (renew) lock.renewedAt = Math.max(lock.renewedAt, now);
   }
 
   /**

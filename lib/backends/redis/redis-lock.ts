@@ -7,6 +7,8 @@ import { JobLockedError } from '../../errors/job-locked-error';
 /** A lock this backend holds: its record, and the timer that renews its lease. @internal */
 export interface HeldRedisLock {
   record: string;
+  /** when the last renewal that succeeded was sent (ms since the epoch) */
+  renewedAt: number;
   timer: ReturnType<typeof setInterval>;
   /** forgets the lock (process-wide) without telling Redis */
   drop(): void;
@@ -32,7 +34,9 @@ export async function takeRedisLock(
   const lr = new LockRecord(holder);
   const record = lr.text;
   let taken = false;
+  let sentAt = 0;
   for (let attempt = 0; attempt < 3; attempt++) {
+    sentAt = Date.now();
     if ((await client.call('SET', [key, record, 'PX', leaseMs, 'NX'])) === 'OK') {
       taken = true;
       break;
@@ -41,30 +45,34 @@ export async function takeRedisLock(
     if (current == null) continue; // expired or released meanwhile: try again
     const other = parseLockRecord(current);
     if (!recordIsStale(current)) throw new JobLockedError(jobName, other);
+    sentAt = Date.now();
     if ((await SWAP.run(client, [key], [String(current), record, leaseMs])) === 1) {
       taken = true;
       break;
     }
   }
   if (!taken) throw new JobLockedError(jobName, null);
-  const timer = setInterval(() => {
+  const entry: HeldRedisLock = { record, renewedAt: sentAt, timer: undefined as unknown as ReturnType<typeof setInterval>, drop: () => lr.drop() };
+  entry.timer = setInterval(() => {
+    const at = Date.now();
     SWAP.run(client, [key], [record, record, leaseMs]).then(
       (r) => {
-        if (r !== 1) clearInterval(timer); // taken over: the next save reports it
+        if (r === 1) entry.renewedAt = Math.max(entry.renewedAt, at);
+        else clearInterval(entry.timer); // taken over: the next save reports it
       },
       () => undefined, // unreachable for now: the next save reports it
     );
   }, Math.max(250, Math.floor(leaseMs / 3)));
-  timer.unref?.();
+  entry.timer.unref?.();
   lr.hold();
-  held.set(jobName, { record, timer, drop: () => lr.drop() });
+  held.set(jobName, entry);
   let released = false;
   const forget = (): boolean => {
     if (released) return false;
     released = true;
-    clearInterval(timer);
+    clearInterval(entry.timer);
     lr.drop();
-    if (held.get(jobName)?.record === record) held.delete(jobName);
+    if (held.get(jobName) === entry) held.delete(jobName);
     return true;
   };
   return {

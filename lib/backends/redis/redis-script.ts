@@ -26,10 +26,12 @@ export class RedisScript {
 
 /**
  * A write fenced by the job's lock. KEYS: checkpoint, lock. ARGV: text, our lock value (`''` when
- * the run holds no lock through this backend), lease ms, `'s'` (SET) or `'a'` (APPEND).
+ * the run holds no lock through this backend), lease ms, `'s'` (SET) or `'a'` (APPEND), `'1'` to
+ * renew the lease now (else `'0'`: the client renews it once a third of it has passed, sparing
+ * most saves the `PEXPIRE`).
  * With a lock value: when another run holds the lock, nothing is written and its value is returned;
- * otherwise the lease is renewed (or taken back when it lapsed unclaimed) and the text written.
- * Returns 1 when written.
+ * otherwise the lease is renewed when asked (or taken back when it lapsed unclaimed) and the text
+ * written. Returns 1 when written.
  * @internal
  */
 export const WRITE = new RedisScript(
@@ -37,7 +39,7 @@ export const WRITE = new RedisScript(
 if mine ~= '' then
   local cur = redis.call('GET', KEYS[2])
   if cur == mine then
-    redis.call('PEXPIRE', KEYS[2], ARGV[3])
+    if ARGV[5] == '1' then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
   elseif cur then
     return cur
   else
