@@ -16,6 +16,7 @@ import { SafeStateError } from '../../errors/safe-state-error';
 /** The ioredis client made by fromUrl. */
 type OwnedClient = RedisClientLike & {
   on(event: string, fn: (e: Error) => void): unknown;
+  on(event: 'ready', fn: () => void): unknown;
   once(event: string, fn: () => void): unknown;
   disconnect(): void;
   quit(): Promise<unknown>;
@@ -126,6 +127,9 @@ export class RedisBackend extends StateBackend {
     backend.connectTimeoutMs = timeout;
     client.on('error', (e: Error) => {
       backend.lastConnectionError = e; // reported with the failing operation (and never unhandled)
+    });
+    client.on('ready', () => {
+      backend.lastConnectionError = null;
     });
     return backend;
   }

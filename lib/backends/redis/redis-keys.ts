@@ -25,16 +25,30 @@ export function decodeJobName(encoded: string): string {
 
 /** The keys of one prefix. @internal */
 export class RedisKeys {
+  /** keys of recent job names (a run writes its job's keys once per item) */
+  private readonly recent = new Map<string, { data: string; lock: string }>();
+
   constructor(readonly prefix: string) {}
+
+  private of(jobName: string): { data: string; lock: string } {
+    let k = this.recent.get(jobName);
+    if (k === undefined) {
+      if (this.recent.size >= 64) this.recent.clear();
+      const e = encodeJobName(jobName);
+      k = { data: `${this.prefix}job:{${e}}`, lock: `${this.prefix}lock:{${e}}` };
+      this.recent.set(jobName, k);
+    }
+    return k;
+  }
 
   /** Key of a job's checkpoint text. */
   data(jobName: string): string {
-    return `${this.prefix}job:{${encodeJobName(jobName)}}`;
+    return this.of(jobName).data;
   }
 
   /** Key of a job's lock. */
   lock(jobName: string): string {
-    return `${this.prefix}lock:{${encodeJobName(jobName)}}`;
+    return this.of(jobName).lock;
   }
 
   /** `SCAN MATCH` pattern of every checkpoint key (the prefix holds no glob characters). */

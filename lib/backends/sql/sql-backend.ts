@@ -69,7 +69,7 @@ export class SqlBackend extends StateBackend {
   /** checkpoint row ids of recent job names (a run saves its job's row once per item) */
   private readonly ids = new Map<string, string>();
   private ready: Promise<void> | null = null;
-  private readySync = false;
+  private tableReady = false;
   private scope = '';
 
   /**
@@ -120,14 +120,14 @@ export class SqlBackend extends StateBackend {
   }
 
   private ensureSync(): void {
-    if (this.readySync) return;
+    if (this.tableReady) return;
     for (const sql of this.impl.createTable(this.table)) this.driver.querySync!(sql, []);
-    this.readySync = true;
+    this.tableReady = true;
   }
 
   /** Creates the table when missing (once per backend; retried after a failure). */
   private ensure(): Promise<void> {
-    if (this.readySync) return Promise.resolve();
+    if (this.tableReady) return Promise.resolve();
     this.ready ??= (async () => {
       for (const sql of this.impl.createTable(this.table)) {
         try {
@@ -146,7 +146,7 @@ export class SqlBackend extends StateBackend {
         const rows = await this.deadline(this.driver.query(this.impl.scopeQuery, []), 'cannot read the schema name');
         this.scope = String(rows[0]?.[0] ?? '');
       }
-      this.readySync = true;
+      this.tableReady = true;
     })().catch((e) => {
       this.ready = null;
       throw e;
