@@ -338,12 +338,9 @@ export const OWNERLESS_WAIT_MS = 5_300;
  * without its owner record, counts that in `stalls` and runs it again once the lock's grace
  * time has passed.
  *
- * KNOWN LIB BUG (lib/backends/file/file-lock.ts): a SIGKILL while a run takes or releases the
- * lock (between proper-lockfile's mkdir and the owner.json write, or between the owner.json
- * unlink and the rmdir) leaves an empty lock directory, and every run in the next 5 s fails
- * with JobLockedError (holder unknown), against SPEC §4 ("a lock whose holder process is gone is
- * taken over at once"). spec/crash/lock-after-kill.spec.ts asserts the fix; the kill series
- * count how often they hit it and carry on, so that they keep testing the checkpoint guarantee.
+ * A SIGKILL while a run took or released the lock once left an ownerless lock directory that
+ * refused runs for 5 s (fixed: claim files, see lib/backends/file/file-lock.ts). The series count
+ * such refusals and assert there were none.
  */
 export async function runChildPastOwnerlessLock(cfg: CrashChildConfig, makeOptions: () => RunChildOptions, stalls: { count: number }): Promise<ChildResult> {
   for (let attempt = 0; ; attempt++) {

@@ -57,7 +57,7 @@ interface SeriesOutcome {
   kills: number;
   repeats: number;
   runs: number;
-  /** reruns refused because a kill left an ownerless lock (KNOWN LIB BUG, see runChildPastOwnerlessLock) */
+  /** reruns refused because a kill left an ownerless lock (must stay 0; see runChildPastOwnerlessLock) */
   ownerlessLockStalls: number;
 }
 
@@ -133,6 +133,8 @@ async function killSeries(loop: CrashLoop): Promise<SeriesOutcome> {
   expect(fs.existsSync(checkpointFile(dir, cfg.name))).toBe(false); // cleared on success
   removeDir(dir);
   const outcome = { seed, landings, kills, repeats, runs: runs.length, ownerlessLockStalls: stalls.count };
+  // a lock left by a killed run is taken over at once: no rerun may be refused for it
+  expect(stalls.count).toBe(0);
   summary[loop] = outcome;
   return outcome;
 }
