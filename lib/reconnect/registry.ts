@@ -131,7 +131,7 @@ function add(entry: ReconnectorEntry): void {
   if (existing) {
     throw new InvalidOptionsError(
       'name',
-      `a reconnector named '${entry.name}' is already registered (${existing.builtin ? 'built in to safe-state' : existing.origin}); ` +
+      `a reconnector named '${entry.name}' is already registered (${existing.origin}); ` +
         `this registration (${entry.origin}) needs another name, or unregister the first one (unregisterReconnector('${entry.name}'))`,
     );
   }

@@ -30,7 +30,7 @@ interface RedisLike {
   isCluster?: boolean;
   connect(): Promise<void>;
   disconnect(): void;
-  once(event: string, fn: (...a: unknown[]) => void): unknown;
+  on(event: string, fn: (...a: unknown[]) => void): unknown;
   removeListener(event: string, fn: (...a: unknown[]) => void): unknown;
 }
 
@@ -96,15 +96,19 @@ export const ioredisClient: BuiltinReconnector = {
     }
     const Redis = defaultExport<new (o: object) => RedisLike>(loadDriver('ioredis'));
     const client = new Redis(options);
-    const swallow = () => undefined; // connect() reports the failure; keep 'error' from being unhandled meanwhile
-    client.once('error', swallow);
+    // connect() rejects with a bare "Connection is closed"; the cause comes as an 'error' event
+    let cause: unknown;
+    const onError = (e: unknown) => {
+      cause ??= e;
+    };
+    client.on('error', onError);
     try {
       await client.connect();
     } catch (e) {
       client.disconnect();
-      throw e;
+      throw cause ?? e;
     } finally {
-      client.removeListener('error', swallow);
+      client.removeListener('error', onError);
     }
     return client;
   },
