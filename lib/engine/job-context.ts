@@ -49,7 +49,9 @@ export async function checkpoint(state?: unknown): Promise<void> {
 
 /**
  * The state saved by `checkpoint()` in the previous run of the running job, or `undefined` on a
- * fresh start. Outside a job it throws {@link NoActiveJobError}.
+ * fresh start. Live objects in it (connections, streams, sockets) were rebuilt by their
+ * reconnectors before the body started (see `registerReconnector`). Outside a job it throws
+ * {@link NoActiveJobError}.
  * @typeParam T - the state's type (not checked at run time)
  * @example
  * ```ts

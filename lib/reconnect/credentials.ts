@@ -4,6 +4,12 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 /**
  * What a reconnector asks a credentials resolver for: enough to tell which server and account it
  * is about, never a secret (those are exactly what it asks for).
+ *
+ * @example
+ * ```ts
+ * registerCredentials('mysql2', (req: CredentialsRequest) =>
+ *   req.missing.includes('password') ? { password: vault.get(`${req.host}/${req.user}`) } : null);
+ * ```
  */
 export interface CredentialsRequest {
   /** The reconnector asking, e.g. `'mysql2.Connection'`, `'ioredis.Redis'`, `'knex'`, `'https.Agent'`. */
@@ -28,16 +34,36 @@ export interface CredentialsRequest {
  * Settings to merge into the options a built-in reconnector connects with: `{ password }` for
  * mysql2, ioredis and knex, TLS material (`ca`, `cert`, `key`, `passphrase`…), or options that
  * cannot be saved at all, such as functions (mysql2 `typeCast`, ioredis `retryStrategy`).
+ *
+ * @example
+ * ```ts
+ * const creds: Credentials = { password: process.env.DB_PW, typeCast: myTypeCast };
+ * ```
  */
 export type Credentials = Record<string, unknown>;
 
-/** Answers {@link Credentials} for a request, or `null`/`undefined` to let the next resolver (then the environment) answer. */
+/**
+ * Answers {@link Credentials} for a request, or `null`/`undefined` to let the next resolver (then
+ * the environment) answer. May be async.
+ *
+ * @example
+ * ```ts
+ * const fromVault: CredentialsResolver = async ({ host, user }) => ({ password: await vault.read(`db/${host}/${user}`) });
+ * registerCredentials('mysql2', fromVault);
+ * ```
+ */
 export type CredentialsResolver = (request: CredentialsRequest) => Credentials | null | undefined | Promise<Credentials | null | undefined>;
 
 /**
  * Which requests a resolver serves: a reconnector or driver name (`'mysql2'` serves every mysql2
  * reconnector, `'mysql2.Pool'` only pools, `'*'` everything), a RegExp tested against the
  * reconnector name, or a predicate.
+ *
+ * @example
+ * ```ts
+ * const reporting: CredentialsMatcher = (req) => req.driver === 'mysql2' && req.database === 'reporting';
+ * registerCredentials(reporting, () => ({ password: process.env.REPORTING_PW }));
+ * ```
  */
 export type CredentialsMatcher = string | RegExp | ((request: CredentialsRequest) => boolean);
 

@@ -67,7 +67,16 @@ export function liveReducers(): Record<string, (value: unknown) => unknown> {
   };
 }
 
-/** A live object as a peeked checkpoint shows it: inert, nothing opened. */
+/**
+ * A live object as a peeked checkpoint shows it: inert, nothing opened.
+ *
+ * @example
+ * ```ts
+ * const cp = await SafeState.of(job, 'run').peekCheckpoint();
+ * const db = (cp?.state as { db: LiveDescriptor }).db;
+ * console.log(db.reconnector, db.meta); // 'mysql2.Connection' { settings: { host: 'db', user: 'etl', … }, secrets: ['password'] }
+ * ```
+ */
 export interface LiveDescriptor {
   /** Name of the reconnector that would rebuild it. */
   reconnector: string;

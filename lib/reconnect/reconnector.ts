@@ -50,7 +50,14 @@ export interface ReconnectorOptions<T = any, M = any> {
   dispose?(obj: T): void | Promise<void>;
 }
 
-/** A registered reconnector as {@link listReconnectors} reports it. */
+/**
+ * A registered reconnector as {@link listReconnectors} reports it.
+ *
+ * @example
+ * ```ts
+ * for (const r of listReconnectors()) console.log(r.name, r.builtin ? '(built in)' : r.origin);
+ * ```
+ */
 export interface ReconnectorInfo {
   /** The stable name stored in checkpoints. */
   readonly name: string;

@@ -1,7 +1,15 @@
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 
-/** Environment variable holding the secret(s) when the `secret` option is not given. */
+/**
+ * Name of the environment variable holding the secret(s) when the `secret` option is not given:
+ * `SAFE_STATE_SECRET`, several secrets separated by commas (the first signs, all verify).
+ *
+ * @example
+ * ```ts
+ * process.env[SECRET_ENV] = `${newKey},${oldKey}`; // usually set outside the process
+ * ```
+ */
 export const SECRET_ENV = 'SAFE_STATE_SECRET';
 
 /** Shortest secret accepted (characters). @internal */
