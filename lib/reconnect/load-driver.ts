@@ -9,10 +9,12 @@ import * as path from 'node:path';
  * @internal
  */
 export function loadDriver<T = any>(name: string): T {
-  try {
-    return require(name) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+  if (typeof require === 'function') {
+    try {
+      return require(name) as T;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    }
   }
   try {
     return createRequire(path.join(process.cwd(), 'noop.js'))(name) as T;

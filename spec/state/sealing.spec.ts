@@ -101,6 +101,14 @@ describe('signed checkpoints (secret)', () => {
     }
   });
 
+  it('a checkpoint sealed by a newer safe-state asks for an upgrade', async () => {
+    const backend = new MemoryBackend();
+    const { fn, control } = job('newer', backend, { secret: A });
+    await expect(fn(range(10))).rejects.toThrow('crash');
+    crashWith(backend, 'newer', control.atCrash, (l) => [l[0].replace('%safestate-sealed 1 ', '%safestate-sealed 2 '), ...l.slice(1)]);
+    await expectCorrupt(fn(range(10)), /sealing format 2; this version reads up to 1\): upgrade safe-state/);
+  });
+
   it('records cut off at the end (the trace of a crash) are not an error: those items run again', async () => {
     const backend = new MemoryBackend();
     const { fn, control } = job('truncated', backend, { secret: A });

@@ -29,13 +29,3 @@ export function hasMethods(v: unknown, ...names: string[]): v is Record<string, 
 
 /** Default time a built-in waits for a connection before giving up (ms). @internal */
 export const CONNECT_TIMEOUT_MS = 10_000;
-
-/** Rejects after `ms` unless `p` settles first; the timer does not keep the process alive. @internal */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not complete within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
