@@ -106,13 +106,12 @@ export function registerReconnector(a: unknown, b?: unknown): () => void {
     fail('name', `registerReconnector: ${name === undefined || name === '' ? 'the class has no name, so pass a name' : `name ${JSON.stringify(name)} must be 1 to 200 characters without spaces or control characters`}`);
   }
   const origin = `${Type ? `class ${Type.name || '(anonymous)'}` : 'a matches() predicate'} registered at ${callSite()}`;
-  const T = Type;
   const entry: ReconnectorEntry = {
     v: 1,
     name,
     type: Type,
     custom: options.matches !== undefined,
-    matches: options.matches ?? ((value: unknown) => value instanceof (T as Function)),
+    matches: options.matches ?? ((value: unknown) => value instanceof (Type as Function)),
     extract: options.extract,
     reconnect: options.reconnect,
     dispose: options.dispose,
