@@ -25,6 +25,11 @@ export class KeyProgress {
     return true;
   }
 
+  /** Marks a key not done again (the CLI's `reset`); returns whether it was done. */
+  markUndone(key: ItemKey): boolean {
+    return this.keys.delete(key);
+  }
+
   get hasPending(): boolean {
     return this.pending.length !== 0;
   }
