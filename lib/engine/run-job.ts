@@ -1,6 +1,6 @@
 import type { JobDefinition } from './job-definition';
 import { resolveBackend, resolveJobName } from './job-definition';
-import { makeLogger, displayPath } from './logger';
+import { makeLogger, displayPath, startLiveProgress } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
 import { ProgressWriter } from './progress-writer';
@@ -119,6 +119,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       if (writer.intervalDue()) writer.flush().catch(() => undefined); // a failing save surfaces at the next item
     }, Math.max(10, Math.min(opts.saveIntervalMs, 1000))) : null;
     interval?.unref();
+    const stopLive = manual ? null : startLiveProgress(opts.verbose, name, () => ({ done: doneCount(doc!), total: doc!.totalItems }));
     const unwatch = watchSignals({
       interrupted: async (signal) => {
         doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.inFlight);
@@ -136,6 +137,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     try {
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
+      stopLive?.(); // no redraw between the failure lines
       const failedAt = run.inFlight;
       try {
         await writer.settle();
@@ -155,6 +157,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw error;
     } finally {
       if (interval) clearInterval(interval);
+      stopLive?.();
       unwatch();
     }
     await writer.settle();
