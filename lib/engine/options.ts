@@ -2,7 +2,15 @@ import type { StateBackend, Durability } from '../backends/state-backend';
 import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 
-/** A logger for verbose output: progress lines go to `info`, problems to `warn`. */
+/**
+ * A logger for verbose output: progress lines go to `info`, problems to `warn`.
+ *
+ * @example
+ * ```ts
+ * const logger: SafeStateLogger = { info: (m) => log.info(m), warn: (m) => log.warn(m) };
+ * class Job { @SafeState({ name: 'nightly', verbose: logger }) async run(xs: Row[]) { ... } }
+ * ```
+ */
 export interface SafeStateLogger {
   /** Progress lines. */
   info(message: string): void;
@@ -13,6 +21,15 @@ export interface SafeStateLogger {
 /**
  * Options of {@link SafeState} and {@link safeState}. Every option is optional.
  * @typeParam This - the class instance (for a per-instance `name`)
+ *
+ * @example
+ * ```ts
+ * class TenantSync {
+ *   constructor(readonly tenant: string) {}
+ *   @SafeState({ name: (self: TenantSync) => `sync-${self.tenant}`, saveEvery: 10, verbose: true })
+ *   async run(rows: Row[]) { for (const row of rows) await upsert(row); }
+ * }
+ * ```
  */
 export interface SafeStateOptions<This = any> {
   /**

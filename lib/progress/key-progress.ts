@@ -1,4 +1,12 @@
-/** An item identity for the `key` option. */
+/**
+ * An item identity for the `key` option: what a job resumes by instead of the item's position.
+ *
+ * @example
+ * ```ts
+ * @SafeState({ name: 'welcome-emails', key: (user: User): ItemKey => user.id })
+ * async run(users: User[]) { ... }
+ * ```
+ */
 export type ItemKey = string | number;
 
 /**

@@ -1,7 +1,15 @@
 import { IndexProgress } from '../progress/index-progress';
 import type { ItemKey, KeyProgress } from '../progress/key-progress';
 
-/** The failure a run ended with. */
+/**
+ * The failure a run ended with (`lastFailure` of a {@link Checkpoint}).
+ *
+ * @example
+ * ```ts
+ * const f = (await SafeState.of(job, 'run').peekCheckpoint())?.lastFailure;
+ * if (f) console.log(`failed at item ${f.index} on ${f.at}: ${f.name}: ${f.message}`);
+ * ```
+ */
 export interface FailureInfo {
   /** Index of the item in flight, or `null` when no item was. */
   index: number | null;
