@@ -52,7 +52,12 @@ export interface SafeStateOptions<This = any> {
   storeResults?: boolean;
   /** Keep the checkpoint (marked complete) after the job completes. Default `false`. */
   keepOnSuccess?: boolean;
-  /** Progress lines on stderr (`true`), or on a logger of yours. Default `false`. */
+  /**
+   * Progress lines on stderr (`true`), or on a logger of yours. Default `false`. With `true` and
+   * stderr a terminal, a live line also shows the progress, rate and ETA, redrawn in place a few
+   * times per second (not with `TERM=dumb`, nor in manual mode); when stderr is not a terminal,
+   * only the plain lines are written.
+   */
   verbose?: boolean | SafeStateLogger;
   /** `false` = manual mode: nothing is tracked, the body calls `checkpoint()` itself. Default `true`. */
   autoIterate?: boolean;
