@@ -293,11 +293,10 @@ describe('safe-state clear and reset', () => {
     const { job, ran, control } = numbersJob(cwd, 'resettable', { storeResults: true });
     control.failAt = 20;
     await expect(job(range(30))).rejects.toThrow();
-    const [r, outOfRange, wrongKind] = await Promise.all([
-      cli(cwd, ['reset', 'resettable', '--items', '1, 5-9,25']),
-      cli(cwd, ['reset', 'resettable', '--items=30']),
-      cli(cwd, ['reset', 'resettable', '--keys', 'a']),
-    ]);
+    // one after the other: each takes the job's lock, and a held lock makes the others refuse
+    const r = await cli(cwd, ['reset', 'resettable', '--items', '1, 5-9,25']);
+    const outOfRange = await cli(cwd, ['reset', 'resettable', '--items=30']);
+    const wrongKind = await cli(cwd, ['reset', 'resettable', '--keys', 'a']);
     expect(r).toEqual({
       code: 0,
       stdout: "reset 6 items of job 'resettable' (items 1,5-9,25; 1 of them was not done): now 14/30 done; the next run processes them again\n",

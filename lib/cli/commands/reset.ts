@@ -25,8 +25,7 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
   const { args, selected } = ctx;
   const before = await readJob(selected.backend, job);
   if (!before) throw new JobNotFoundError(job, selected.where);
-  const doc = before.doc;
-  const wasComplete = doc.complete;
+  const doc = before.doc; // `before` keeps the figures read; `doc` is changed below
   let outcome: ResetOutcome;
   let named: string;
   if (args.items !== null) {
@@ -54,7 +53,7 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
     }
   }
   const after = report(doc, before.location);
-  return { before: { ...before, complete: wasComplete }, after, outcome, named };
+  return { before, after, outcome, named };
 }
 
 /**
