@@ -45,7 +45,7 @@ describe('samples/custom-backend', () => {
 
   it('a second run while the first one runs is refused by the backend lock', async () => {
     const cwd = workDir();
-    const first = startSample(SCRIPT, ['--delay', '20'], cwd);
+    const first = startSample(SCRIPT, ['--delay', '100'], cwd); // 15 s in all: it is still running when the second starts
     await waitFor('five orders pushed', () => warehouse(cwd).length >= 5);
     const second = await runSample(SCRIPT, [], cwd);
     expect(second.code).toBe(1);
