@@ -3,6 +3,20 @@
  * with {@link SafeState}; when the process dies, rerun the same command and it continues where it
  * stopped.
  *
+ * @example
+ * ```ts
+ * import { SafeState } from 'safe-state';
+ *
+ * class WelcomeEmails {
+ *   constructor(private mailer: Mailer) {}
+ *   @SafeState({ name: 'welcome-emails', verbose: true })
+ *   async run(users: User[]) {
+ *     for (const user of users) await this.mailer.send(user.email, 'Welcome!');
+ *   }
+ * }
+ * await new WelcomeEmails(mailer).run(users);   // crash at 6,432 → rerun → resumes at 6,432
+ * ```
+ *
  * @packageDocumentation
  */
 export { SafeState, type AsyncMethod, type MethodDecorator } from './decorators/safe-state';

@@ -1,6 +1,6 @@
 import type { JobDefinition } from './job-definition';
 import { resolveBackend, resolveJobName } from './job-definition';
-import { makeLogger, displayPath } from './logger';
+import { makeLogger, displayPath, startLiveProgress } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
 import { ProgressWriter } from './progress-writer';
@@ -120,7 +120,8 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     }
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
     else logger?.info(`starting fresh job '${name}'`);
-    if (resuming && !keyed && !run.keyFn) run.skipped = doc.progress.size;
+    // arrays jump over done items without counting them; other sources count while they skip
+    if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
 
     const callArgs = args.slice();
@@ -129,6 +130,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       if (writer.intervalDue()) writer.flush().catch(() => undefined); // a failing save surfaces at the next item
     }, Math.max(10, Math.min(opts.saveIntervalMs, 1000))) : null;
     interval?.unref();
+    const stopLive = manual ? null : startLiveProgress(opts.verbose, name, () => ({ done: doneCount(doc!), total: doc!.totalItems }));
     const unwatch = watchSignals({
       interrupted: async (signal) => {
         doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.inFlight);
@@ -146,6 +148,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     try {
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
+      stopLive?.(); // no redraw between the failure lines
       const failedAt = run.inFlight;
       try {
         await writer.settle();
@@ -165,6 +168,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw error;
     } finally {
       if (interval) clearInterval(interval);
+      stopLive?.();
       unwatch();
     }
     await writer.settle();
