@@ -1,9 +1,10 @@
 import type { StateBackend } from '../backends/state-backend';
 import type { CheckpointDoc, FailureInfo } from '../state/checkpoint-doc';
-import { CodecError, decodeCheckpoint } from '../state/checkpoint-codec';
 import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
-import { BackendError } from '../errors/backend-error';
-import { SafeStateError } from '../errors/safe-state-error';
+import type { BackendError } from '../errors/backend-error';
+import type { SafeStateError } from '../errors/safe-state-error';
+import { loadCheckpoint } from '../engine/load-checkpoint';
+import { keyringFor } from '../state/keyring';
 
 /** What the CLI knows about one readable checkpoint. @internal */
 export interface JobReport {
@@ -40,37 +41,16 @@ export interface UnreadableReport {
 /** @internal */
 export type JobEntry = JobReport | UnreadableReport;
 
-/** Errors of a backend become {@link BackendError}s (exit code 4), safe-state's own stay as they are. */
-function asBackendError(e: unknown, what: string): SafeStateError {
-  if (SafeStateError.is(e)) return e;
-  return new BackendError(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-}
-
 /**
- * Loads a job's checkpoint and decodes it with the engine's codec; `null` when there is none.
- * Damage fails with {@link CheckpointCorruptError} naming the job and the location, exactly as a run
- * of the job would; a failing backend with {@link BackendError}.
+ * Loads a job's checkpoint through the engine's own loader (backend, seal check with the
+ * `SAFE_STATE_SECRET` keyring when set, codec); `null` when there is none. Damage fails with
+ * {@link CheckpointCorruptError} naming the job and the location, exactly as a run of the job
+ * would; a failing backend with {@link BackendError}.
  * @internal
  */
 export async function readJob(backend: StateBackend, job: string): Promise<JobReport | null> {
-  let text: string | null;
-  try {
-    text = await backend.load(job);
-  } catch (e) {
-    throw asBackendError(e, `cannot load the checkpoint of job '${job}'`);
-  }
-  if (text === null) return null;
-  const location = backend.location(job);
-  let doc: CheckpointDoc;
-  try {
-    if (typeof text !== 'string') throw new CodecError(1, `the backend returned ${typeof text} instead of text`);
-    doc = decodeCheckpoint(text);
-    if (doc.jobName !== job) throw new CodecError(1, `it belongs to job '${doc.jobName}'`);
-  } catch (e) {
-    if (e instanceof CodecError) throw new CheckpointCorruptError(job, `${location ? location + ' ' : ''}(record ${e.line})`, e.message);
-    throw e;
-  }
-  return report(doc, location);
+  const doc = await loadCheckpoint(backend, job, keyringFor({}));
+  return doc ? report(doc, backend.location(job)) : null;
 }
 
 /** The figures of a decoded checkpoint. @internal */

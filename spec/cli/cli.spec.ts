@@ -372,3 +372,29 @@ describe('command line errors', () => {
     expect(none.stderr).toMatch(/^safe-state: no command given\n\nusage: safe-state <command> \[options\]\n/);
   });
 });
+
+describe('signed checkpoints', () => {
+  const secret = 'cli-test-secret-0123456789';
+
+  it('reads them with SAFE_STATE_SECRET, refuses them without, and reset keeps them signed', async () => {
+    const cwd = workDir();
+    const signed = numbersJob(cwd, 'signed-job', { secret });
+    signed.control.failAt = 6;
+    await expect(signed.job(range(10))).rejects.toThrow('Read timed out');
+
+    const without = await cli(cwd, ['show', 'signed-job']);
+    expect(without.code).toBe(3);
+    expect(without.stderr).toMatch(/secret/);
+
+    const shown = await cli(cwd, ['show', 'signed-job', '--json'], { SAFE_STATE_SECRET: secret });
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ job: 'signed-job', done: 6, total: 10 });
+
+    const reset = await cli(cwd, ['reset', 'signed-job', '--items', '2-3'], { SAFE_STATE_SECRET: secret });
+    expect(reset.code).toBe(0);
+    signed.control.failAt = -1;
+    signed.ran.length = 0;
+    await signed.job(range(10)); // the job itself verifies the signature of the reset checkpoint
+    expect(signed.ran).toEqual([2, 3, 6, 7, 8, 9]);
+  });
+});

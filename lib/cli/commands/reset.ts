@@ -1,6 +1,7 @@
-import { BackendError } from '../../errors/backend-error';
-import { SafeStateError } from '../../errors/safe-state-error';
+import { asBackendError } from '../../engine/backend-call';
 import { encodeFull } from '../../state/checkpoint-codec';
+import { keyringFor } from '../../state/keyring';
+import { isEncrypted, Sealer } from '../../state/sealer';
 import { resetItems, type ResetOutcome } from '../../state/checkpoint-doc';
 import { ExitCode } from '../exit-codes';
 import { JobNotFoundError, UsageError } from '../cli-errors';
@@ -45,11 +46,14 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
     named = `key${keys.length === 1 ? '' : 's'} ${keys.map((k) => JSON.stringify(k)).join(', ')}`;
   }
   if (outcome.reset > 0) {
+    // sealed again with SAFE_STATE_SECRET when it is set (readJob refused the text otherwise)
+    const stored = await selected.backend.load(job);
+    const keyring = keyringFor({ encrypt: stored !== null && isEncrypted(stored) });
+    const text = keyring ? new Sealer(keyring, job).sealFull(encodeFull(doc)) : encodeFull(doc);
     try {
-      await selected.backend.save(job, encodeFull(doc), { durability: 'strict' });
+      await selected.backend.save(job, text, { durability: 'strict' });
     } catch (e) {
-      if (SafeStateError.is(e)) throw e;
-      throw new BackendError(`cannot save the checkpoint of job '${job}': ${(e as Error).message}`, { cause: e });
+      throw asBackendError(e, `cannot save the checkpoint of job '${job}'`);
     }
   }
   const after = report(doc, before.location);
