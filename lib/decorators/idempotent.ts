@@ -24,6 +24,13 @@ export interface IdempotentMetadata {
   options: Readonly<IdempotentOptions>;
 }
 
+/**
+ * `T`, but not a place to infer `T` from: the decorated method decides `This`, `Args` and `R`, and
+ * the options are checked against it (and typed by it: `key: (user) => user.id` needs no annotation).
+ * Unlike `NoInfer<T>`, it keeps a key or check with fewer parameters than the method assignable.
+ */
+type Later<T> = [T][T extends any ? 0 : never];
+
 function isContext(v: unknown): v is DecoratorContext {
   return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
 }
@@ -121,7 +128,7 @@ export function Idempotent<This, Args extends unknown[], R>(
  * @param options - {@link IdempotentOptions}, or a check function
  */
 export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
-  options?: IdempotentOptions<NoInfer<This>, NoInfer<Args>, NoInfer<R>> | IdempotentCheck<NoInfer<This>, NoInfer<Args>, NoInfer<R>>,
+  options?: IdempotentOptions<Later<This>, Later<Args>, Later<R>> | IdempotentCheck<Later<This>, Later<Args>, Later<R>>,
 ): MethodDecorator<This, Args, R>;
 export function Idempotent(a?: unknown, b?: unknown, c?: unknown): unknown {
   if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);
