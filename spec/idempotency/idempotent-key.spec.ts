@@ -77,7 +77,7 @@ describe('@Idempotent({ key }): once per key, result recorded and replayed', () 
         return { ok: true, parse: () => 1 };
       }
     }
-    const err = await new Api().fetch().catch((e) => e);
+    const err = (await new Api().fetch().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(UnserializableStateError);
     expect(err.message).toContain('result of Api.fetch');
     expect(err.message).toContain('parse');
@@ -86,22 +86,29 @@ describe('@Idempotent({ key }): once per key, result recorded and replayed', () 
   });
 
   it('records expire after ttlMs (the option, else the cache\'s ttlMs)', async () => {
-    let calls = 0;
-    const own = idempotent(async function own(k: string) {
-      return `${k}${++calls}`;
-    }, { key: (k) => k, ttlMs: 60, cache: memCache() });
-    expect(await own('a')).toBe('a1');
-    expect(await own('a')).toBe('a1');
-    await sleep(90);
-    expect(await own('a')).toBe('a2');
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      let calls = 0;
+      const own = idempotent(async function own(k: string) {
+        return `${k}${++calls}`;
+      }, { key: (k) => k, ttlMs: 60, cache: memCache() });
+      expect(await own('a')).toBe('a1');
+      now += 59;
+      expect(await own('a')).toBe('a1');
+      now += 2;
+      expect(await own('a')).toBe('a2');
 
-    const fromCache = idempotent(async function fromCache(k: string) {
-      return `${k}${++calls}`;
-    }, { key: (k) => k, cache: memCache({ ttlMs: 60 }) });
-    expect(await fromCache('b')).toBe('b3');
-    expect(await fromCache('b')).toBe('b3');
-    await sleep(90);
-    expect(await fromCache('b')).toBe('b4');
+      const fromCache = idempotent(async function fromCache(k: string) {
+        return `${k}${++calls}`;
+      }, { key: (k) => k, cache: memCache({ ttlMs: 60 }) });
+      expect(await fromCache('b')).toBe('b3');
+      expect(await fromCache('b')).toBe('b3');
+      now += 61;
+      expect(await fromCache('b')).toBe('b4');
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('records survive in the backend: a new process (a new cache over the same files) replays them', async () => {
