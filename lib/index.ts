@@ -10,7 +10,7 @@ export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';
 export { checkpoint, resumeState, record } from './engine/job-context';
-export { Idempotent, IDEMPOTENT_METADATA_KEY, type IdempotentMetadata } from './decorators/idempotent';
+export { Idempotent, IDEMPOTENT_METADATA_KEY, type IdempotentMetadata, type InferredFromMethod } from './decorators/idempotent';
 export { idempotent } from './decorators/idempotent-fn';
 export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/idempotent-options';
 export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';

@@ -17,6 +17,7 @@ import { callIdempotent } from '../idempotency/call-idempotent';
  * );
  * const id = await charge('o-17', 1200); // a later call with 'o-17' replays the id
  * ```
+ * @typeParam F - the function's type, kept by the wrapper
  * @param fn - an async function
  * @param options - {@link IdempotentOptions}, or a check function
  */

@@ -25,11 +25,17 @@ export interface IdempotentMetadata {
 }
 
 /**
- * `T`, but not a place to infer `T` from: the decorated method decides `This`, `Args` and `R`, and
- * the options are checked against it (and typed by it: `key: (user) => user.id` needs no annotation).
- * Unlike `NoInfer<T>`, it keeps a key or check with fewer parameters than the method assignable.
+ * `T`, but not a place for TypeScript to infer `T` from. In `@Idempotent(options)` the decorated
+ * method decides `This`, `Args` and `R`, and the options are checked against (and typed by) it:
+ * `key: (user) => user.id` needs no annotation. Unlike the built-in `NoInfer<T>`, it keeps a key or
+ * check that takes fewer parameters than the method assignable.
+ * @typeParam T - the type
+ * @example
+ * ```ts
+ * type Args = InferredFromMethod<[user: User, subject: string]>; // [user: User, subject: string]
+ * ```
  */
-type Later<T> = [T][T extends any ? 0 : never];
+export type InferredFromMethod<T> = [T][T extends any ? 0 : never];
 
 function isContext(v: unknown): v is DecoratorContext {
   return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
@@ -128,7 +134,9 @@ export function Idempotent<This, Args extends unknown[], R>(
  * @param options - {@link IdempotentOptions}, or a check function
  */
 export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
-  options?: IdempotentOptions<Later<This>, Later<Args>, Later<R>> | IdempotentCheck<Later<This>, Later<Args>, Later<R>>,
+  options?:
+    | IdempotentOptions<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>
+    | IdempotentCheck<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>,
 ): MethodDecorator<This, Args, R>;
 export function Idempotent(a?: unknown, b?: unknown, c?: unknown): unknown {
   if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);

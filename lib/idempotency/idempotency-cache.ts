@@ -127,6 +127,15 @@ export class IdempotencyCache {
    */
   seen(key: string): Promise<boolean> {
     const k = checkKey(key);
+    const store = storeOf(this);
+    if (store.tryPin()) {
+      // the hot path: the cache is in use by this process already, the answer is in memory
+      try {
+        return Promise.resolve(store.hasMark(k));
+      } finally {
+        store.unpin();
+      }
+    }
     return this.use((s) => s.hasMark(k));
   }
 

@@ -42,7 +42,8 @@ export class KeyStore {
   private acquiring: Promise<void> | null = null;
   private releasing: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private lastUse = 0;
+  /** uses so far (the idle timer compares it with its value when armed) */
+  private uses = 0;
   private closeWaiters: (() => void)[] = [];
 
   constructor(
@@ -72,25 +73,33 @@ export class KeyStore {
     }
   }
 
+  /** {@link KeyStore.pin} when that needs no waiting (the store is ready in this process); false otherwise. */
+  tryPin(): boolean {
+    if (this.lease ? !this.lease.held || this.releasing !== null || this.acquiring !== null : !this.loaded) return false;
+    this.pins++;
+    return true;
+  }
+
   /** The end of a use started by {@link KeyStore.pin}. */
   unpin(): void {
     if (--this.pins > 0 || !this.lease) return;
-    this.lastUse = Date.now();
+    this.uses++;
     if (this.closeWaiters.length > 0) {
       void this.releaseNow();
       return;
     }
-    if (!this.idleTimer && this.lease.held) this.armIdle(LEASE_IDLE_MS);
+    if (!this.idleTimer && this.lease.held) this.armIdle();
   }
 
-  private armIdle(ms: number): void {
+  /** Gives the lease back once a whole period passed without use (so after 1 to 2 periods of idleness). */
+  private armIdle(): void {
+    const usesAtArm = this.uses;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       if (this.pins > 0 || !this.lease?.held) return;
-      const left = this.lastUse + LEASE_IDLE_MS - Date.now();
-      if (left > 0) this.armIdle(left);
+      if (this.uses !== usesAtArm) this.armIdle();
       else void this.releaseNow();
-    }, ms);
+    }, LEASE_IDLE_MS);
     this.idleTimer.unref();
   }
 
@@ -163,7 +172,7 @@ export class KeyStore {
   hasMark(key: string): boolean {
     const exp = this.entries.marks.get(key);
     if (exp === undefined) return false;
-    if (live(exp, Date.now())) return true;
+    if (exp === 0 || live(exp, Date.now())) return true;
     this.entries.marks.delete(key);
     this.garbage++;
     return false;
