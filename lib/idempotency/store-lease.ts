@@ -16,6 +16,11 @@ function hookExit(): void {
   });
 }
 
+/**
+ * The pause between two attempts to take a lease. Deliberately not unref()ed, unlike the library's
+ * background timers: a caller is awaiting it, and an unref()ed timer would let the process exit in
+ * the middle of the wait, silently. It is bounded by `waitMs`.
+ */
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
