@@ -5,12 +5,20 @@ import { callerFile } from '../engine/job-name';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
 import { callIdempotent } from '../idempotency/call-idempotent';
 
-/** The reflect-metadata key under which `@Idempotent` methods are described (class prototype + method name). */
+/**
+ * The metadata key under which `@Idempotent` methods are described (see {@link IdempotentMetadata}).
+ * @example
+ * ```ts
+ * const described = Reflect.hasMetadata(IDEMPOTENT_METADATA_KEY, Mailer.prototype, 'send');
+ * ```
+ */
 export const IDEMPOTENT_METADATA_KEY = 'safe-state:idempotent';
 
 /**
- * What frameworks can discover about an `@Idempotent` method through reflect-metadata:
- * `Reflect.getMetadata('safe-state:idempotent', Class.prototype, 'method')`.
+ * What frameworks can discover about an `@Idempotent` method, through reflect-metadata
+ * (`Reflect.getMetadata('safe-state:idempotent', Class.prototype, 'method')`) or the standard
+ * decorator metadata (`Class[Symbol.metadata]['safe-state:idempotent'][method]`, inherited by
+ * subclasses).
  *
  * @example
  * ```ts
@@ -56,6 +64,16 @@ function ownerName(thisArg: unknown, method: string | symbol, wrapper: unknown, 
   return typeof n === 'string' && n ? n : null;
 }
 
+/** `metadata['safe-state:idempotent'][method]`, in an object of this class's own that inherits its parent's. */
+function defineStandardMetadata(metadata: DecoratorMetadataObject | undefined, method: string | symbol, meta: IdempotentMetadata): void {
+  if (!metadata) return;
+  const m = metadata as Record<string, Record<string | symbol, IdempotentMetadata> | undefined>;
+  if (!Object.prototype.hasOwnProperty.call(m, IDEMPOTENT_METADATA_KEY)) {
+    m[IDEMPOTENT_METADATA_KEY] = Object.create(m[IDEMPOTENT_METADATA_KEY] ?? null) as Record<string | symbol, IdempotentMetadata>;
+  }
+  m[IDEMPOTENT_METADATA_KEY]![method] = meta;
+}
+
 function decorate<This, Args extends unknown[], R>(
   target: AsyncMethod<This, Args, R>,
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
@@ -82,6 +100,7 @@ function decorate<This, Args extends unknown[], R>(
   };
   Object.defineProperty(wrapper, 'name', { value: typeof method === 'string' ? method : target.name, configurable: true });
   const reflected: IdempotentMetadata = { method, options: Object.freeze({ ...options }) };
+  defineStandardMetadata(context.metadata, method, reflected);
   context.addInitializer(function (this: This) {
     let o = this as object | null;
     while (o && !(Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper)) {

@@ -3,7 +3,14 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
 import { cacheStore, defaultFileBackend } from './store-registry';
 
-/** Options of {@link IdempotencyCache}. Every option is optional. */
+/**
+ * Options of {@link IdempotencyCache}. Every option is optional.
+ * @example
+ * ```ts
+ * const options: IdempotencyCacheOptions = { name: 'uploads', backend: new FileBackend({ dir: '/var/lib/app' }), ttlMs: 86_400_000 };
+ * const uploads = new IdempotencyCache(options);
+ * ```
+ */
 export interface IdempotencyCacheOptions {
   /** The cache's name: caches with the same name in the same backend are the same cache. Default `'default'`. */
   name?: string;

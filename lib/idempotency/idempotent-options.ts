@@ -38,6 +38,14 @@ export type IdempotentCheck<This = any, Args extends unknown[] = any[], R = any>
  * @typeParam This - the class instance (`this` of `check` and `key`)
  * @typeParam Args - the method's parameters
  * @typeParam R - what the method's promise resolves to
+ * @example
+ * ```ts
+ * const options: IdempotentOptions<Billing, [orderId: string, cents: number], string> = {
+ *   key: (orderId) => orderId,
+ *   ttlMs: 7 * 24 * 3600_000,
+ *   cache: new IdempotencyCache({ name: 'charges' }),
+ * };
+ * ```
  */
 export interface IdempotentOptions<This = any, Args extends unknown[] = any[], R = any> {
   /**

@@ -244,6 +244,15 @@ describe('@Idempotent as a decorator', () => {
     const meta: IdempotentMetadata | undefined = Reflect.getMetadata(IDEMPOTENT_METADATA_KEY, Mailer.prototype, 'send');
     expect(meta).toEqual({ method: 'send', options: { key } });
     expect(IDEMPOTENT_METADATA_KEY).toBe('safe-state:idempotent');
+    class Sub extends Mailer {
+      @Idempotent(() => false)
+      async other(): Promise<void> {}
+    }
+    const standard = (Sub as unknown as Record<symbol, Record<string, Record<string, IdempotentMetadata>>>)[Symbol.metadata!][IDEMPOTENT_METADATA_KEY];
+    expect(standard.send).toEqual({ method: 'send', options: { key } }); // inherited
+    expect(standard.other.method).toBe('other');
+    const parent = (Mailer as unknown as Record<symbol, Record<string, Record<string, IdempotentMetadata>>>)[Symbol.metadata!][IDEMPOTENT_METADATA_KEY];
+    expect(parent.other).toBeUndefined();
   });
 });
 
