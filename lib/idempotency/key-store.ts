@@ -160,7 +160,10 @@ export class KeyStore {
         this.entries.results.clear();
         if (e instanceof StoreCodecError) {
           const where = this.backend.location(this.storeName);
-          throw new CheckpointCorruptError(this.storeName, `${where ? where + ' ' : ''}(record ${e.line})`, `${this.display}: ${e.message}`);
+          const location = `${where ? where + ' ' : ''}(record ${e.line})`;
+          const err = new CheckpointCorruptError(this.storeName, location, e.message);
+          err.message = `${this.display} at ${location} is unreadable: ${e.message}`;
+          throw err;
         }
         throw e;
       }
