@@ -7,12 +7,17 @@ import { KeyStore } from './key-store';
 import { StoreLease } from './store-lease';
 
 /**
- * Where idempotency stores are found: one {@link KeyStore} per backend and store name in this
- * process (so that two cache objects over the same store share its memory, its lease and its
- * running calls), one per job run, and one default FileBackend per directory.
+ * Where idempotency stores are found: one {@link KeyStore} per stored cache in this process (so
+ * that two cache objects over the same storage share its memory, its lease and its running calls;
+ * two leases of one storage in one process would only wait for each other), one per job run, and
+ * one default FileBackend per directory. A cache's storage is known by its location (the file
+ * path, for file backends: two FileBackend objects over one directory are one storage), else by
+ * the backend object.
  * @internal
  */
 const shared = new WeakMap<StateBackend, Map<string, KeyStore>>();
+/** Stores by location; weak, so that a store nobody uses any more (and whose lease is given back) can go. */
+const byLocation = new Map<string, WeakRef<KeyStore>>();
 const perRun = new WeakMap<JobRun, KeyStore>();
 const defaultBackends = new Map<string, FileBackend>();
 
@@ -23,15 +28,21 @@ export function cacheStoreName(name: string): string {
 
 /** The store of the cache `name` in `backend`, used under a lease. @internal */
 export function cacheStore(backend: StateBackend, name: string): KeyStore {
+  const storeName = cacheStoreName(name);
+  const make = () => {
+    const display = `idempotency cache '${name}'`;
+    return new KeyStore(backend, storeName, display, new StoreLease(backend, storeName, display));
+  };
+  const where = backend.location(storeName);
+  if (where) {
+    let store = byLocation.get(where)?.deref();
+    if (!store) byLocation.set(where, new WeakRef((store = make())));
+    return store;
+  }
   let byName = shared.get(backend);
   if (!byName) shared.set(backend, (byName = new Map()));
   let store = byName.get(name);
-  if (!store) {
-    const storeName = cacheStoreName(name);
-    const display = `idempotency cache '${name}'`;
-    store = new KeyStore(backend, storeName, display, new StoreLease(backend, storeName, display));
-    byName.set(name, store);
-  }
+  if (!store) byName.set(name, (store = make()));
   return store;
 }
 

@@ -77,3 +77,15 @@ export function effectsOf(file: string): [string, number][] {
       return [k, Number(pid)];
     });
 }
+
+/**
+ * Another path to the same directory (a symbolic link): a FileBackend over it is the same storage
+ * under another location, so this process keeps a separate in-memory set for it, as a new process
+ * would. For sequential use only: two leases of one storage in one process are not what this
+ * simulates (use child processes for that).
+ */
+export function sameDirElsewhere(dir: string): string {
+  const alias = `${dir}-alias-${Math.random().toString(36).slice(2)}`;
+  fs.symlinkSync(dir, alias);
+  return alias;
+}

@@ -3,7 +3,9 @@ import {
   IdempotencyCache, MemoryBackend, FileBackend, StateBackend, InvalidOptionsError, CheckpointCorruptError, idempotent,
 } from '../../lib/index';
 import { COMPACT_MIN_GARBAGE } from '../../lib/idempotency/key-store';
+import * as path from 'node:path';
 import { tempDir } from '../helpers';
+import { runChild, sameDirElsewhere } from './child';
 
 const storeName = (name: string) => `safe-state:idempotency:cache:${name}`;
 
@@ -52,7 +54,7 @@ const flavours: Flavour[] = [
     label: 'FileBackend',
     make: () => {
       const dir = tempDir();
-      return { first: new FileBackend({ dir }), again: () => new FileBackend({ dir }) };
+      return { first: new FileBackend({ dir }), again: () => new FileBackend({ dir: sameDirElsewhere(dir) }) };
     },
   },
   {
@@ -212,7 +214,7 @@ describe('IdempotencyCache storage', () => {
     await one.close();
     const file = new FileBackend({ dir }).location(storeName('torn'));
     fs.appendFileSync(file, '0badc0de m0 "half'); // no newline: cut short
-    const two = new IdempotencyCache({ name: 'torn', backend: new FileBackend({ dir }) });
+    const two = new IdempotencyCache({ name: 'torn', backend: new FileBackend({ dir: sameDirElsewhere(dir) }) });
     expect([await two.seen('a'), await two.seen('b'), await two.seen('half')]).toEqual([true, true, false]);
     await two.close();
   });
@@ -275,19 +277,18 @@ describe('IdempotencyCache storage', () => {
 
   it('another process\'s writes are read again when this one takes the cache back', async () => {
     const dir = tempDir();
-    const a = new IdempotencyCache({ name: 'handover', backend: new FileBackend({ dir }) });
-    const b = new IdempotencyCache({ name: 'handover', backend: new FileBackend({ dir }) });
-    await a.mark('from-a');
-    await a.close();
-    expect(await b.seen('from-a')).toBe(true);
-    await b.mark('from-b');
-    await b.delete('from-a');
-    await b.close();
-    expect(await a.seen('from-b')).toBe(true);
-    expect(await a.seen('from-a')).toBe(false);
-    await a.mark('again-a');
-    await a.close();
-    expect(await b.seen('again-a')).toBe(true);
-    await b.close();
+    const child = (mode: string, key: string) => runChild([dir, path.join(dir, 'effects.log'), mode, key]);
+    const mine = new IdempotencyCache({ name: 'crash', backend: new FileBackend({ dir }) }); // the fixture's cache
+    await mine.mark('from-parent');
+    await mine.close();
+    expect(await child('cache-seen', 'from-parent')).toBe(true);
+    expect(await child('cache-mark', 'from-child')).toBe('ok');
+    expect(await mine.seen('from-child')).toBe(true); // the stamp changed: read again
+    await mine.delete('from-parent');
+    await mine.close();
+    expect(await child('cache-seen', 'from-parent')).toBe(false);
+    expect(await child('cache-delete', 'from-child')).toBe(true);
+    expect(await mine.seen('from-child')).toBe(false);
+    await mine.close();
   });
 });

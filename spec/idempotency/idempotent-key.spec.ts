@@ -4,6 +4,7 @@ import {
   Idempotent, idempotent, IdempotencyCache, MemoryBackend, FileBackend, UnserializableStateError, JobLockedError,
 } from '../../lib/index';
 import { tempDir } from '../helpers';
+import { kill, sameDirElsewhere, startChild } from './child';
 
 const memCache = (options: { ttlMs?: number } = {}) => new IdempotencyCache({ name: 'k', backend: new MemoryBackend(), ...options });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,17 +115,17 @@ describe('@Idempotent({ key }): once per key, result recorded and replayed', () 
   it('records survive in the backend: a new process (a new cache over the same files) replays them', async () => {
     const dir = tempDir();
     let calls = 0;
-    const make = () => {
-      const cache = new IdempotencyCache({ name: 'persist', backend: new FileBackend({ dir }) });
+    const make = (where: string) => {
+      const cache = new IdempotencyCache({ name: 'persist', backend: new FileBackend({ dir: where }) });
       const f = idempotent(async function persisted(k: string) {
         return `${k}:${++calls}`;
       }, { key: (k) => k, cache });
       return { cache, f };
     };
-    const one = make();
+    const one = make(dir);
     expect(await one.f('x')).toBe('x:1');
     await one.cache.close();
-    const two = make(); // another FileBackend instance: nothing shared in memory
+    const two = make(sameDirElsewhere(dir)); // nothing shared in memory with `one`
     expect(await two.f('x')).toBe('x:1');
     expect(calls).toBe(1);
     await two.cache.close();
@@ -205,41 +206,44 @@ describe('two callers of one key at the same time', () => {
     expect(calls).toBe(2);
   });
 
-  it('a second process (here: another cache object over the same files) waits while the first uses the cache, then replays', async () => {
+  it('two cache objects over the same files in one process are one cache: the second call waits for the first and replays', async () => {
     const dir = tempDir();
     let calls = 0;
     const cacheA = new IdempotencyCache({ name: 'two', backend: new FileBackend({ dir }) });
     const cacheB = new IdempotencyCache({ name: 'two', backend: new FileBackend({ dir }) });
     const body = async (k: string) => {
       calls++;
-      await sleep(100);
+      await sleep(50);
       return `${k}:${calls}`;
     };
-    const a = idempotent(body, { key: (k) => k, cache: cacheA, name: 'two-procs' });
-    const b = idempotent(body, { key: (k) => k, cache: cacheB, name: 'two-procs' });
-    const first = a('k');
-    await sleep(20);
-    const second = b('k'); // waits for A's lease: given back after A has been idle for a second
-    expect(await first).toBe('k:1');
-    expect(await second).toBe('k:1');
+    const a = idempotent(body, { key: (k) => k, cache: cacheA, name: 'two-objects' });
+    const b = idempotent(body, { key: (k) => k, cache: cacheB, name: 'two-objects' });
+    expect(await Promise.all([a('k'), b('k')])).toEqual(['k:1', 'k:1']);
     expect(calls).toBe(1);
+    await cacheA.mark('m');
+    expect(await cacheB.seen('m')).toBe(true);
     await cacheA.close();
-    await cacheB.close();
   });
 
-  it('waiting is bounded by the cache\'s waitMs: then JobLockedError names the holder', async () => {
+  it('waiting for another process is bounded by the cache\'s waitMs: then JobLockedError names the holder; a killed holder is taken over at once', async () => {
     const dir = tempDir();
-    const holder = new IdempotencyCache({ name: 'busy', backend: new FileBackend({ dir }) });
-    const waiter = new IdempotencyCache({ name: 'busy', backend: new FileBackend({ dir }), waitMs: 100 });
-    await holder.mark('x'); // holds the lease (for a second of idleness)
-    const t0 = Date.now();
-    const err = await waiter.seen('x').catch((e) => e);
-    expect(err).toBeInstanceOf(JobLockedError);
-    expect(err.message).toMatch(/idempotency cache 'busy' is in use by another process \(pid \d+ .*\) and was not given back within 100 ms/);
-    expect(err.holder.pid).toBe(process.pid);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
-    await holder.close();
-    expect(await waiter.seen('x')).toBe(true);
-    await waiter.close();
+    const holder = startChild([dir, path.join(dir, 'effects.log'), 'cache-hang-after-effect', 'k']); // holds cache 'crash'
+    try {
+      await holder.waitFor('effect');
+      const waiter = new IdempotencyCache({ name: 'crash', backend: new FileBackend({ dir }), waitMs: 200 });
+      const t0 = Date.now();
+      const err = (await waiter.seen('x').catch((e: unknown) => e)) as JobLockedError;
+      expect(err).toBeInstanceOf(JobLockedError);
+      expect(err.message).toMatch(/idempotency cache 'crash' is in use by another process \(pid \d+ .*\) and was not given back within 200 ms/);
+      expect(err.holder!.pid).toBe(holder.proc.pid);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+      await kill(holder);
+      const t1 = Date.now();
+      expect(await waiter.seen('x')).toBe(false);
+      expect(Date.now() - t1).toBeLessThan(2000);
+      await waiter.close();
+    } finally {
+      if (holder.proc.exitCode === null && holder.proc.signalCode === null) await kill(holder);
+    }
   });
 });
