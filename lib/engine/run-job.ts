@@ -9,6 +9,7 @@ import { jobContext } from './job-context';
 import { watchSignals } from './signals';
 import { captureFields } from './frozen-state';
 import { asBackendError } from './backend-call';
+import { deleteCompanions } from './companions';
 import { currentHolder } from '../backends/lock';
 import { newDoc, type CheckpointDoc, type FailureInfo } from '../state/checkpoint-doc';
 import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
@@ -105,6 +106,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       doc.runCount = previousRuns;
       resuming = false;
       if (info?.kind === 'array' && !keyed) checkInput(name, doc, info, args[argIndex], keyed);
+      await deleteCompanions(backend, name); // @Idempotent records of an earlier, finished series of runs
     }
     if (info) doc.totalItems = info.totalItems;
     doc.runCount++;
@@ -181,6 +183,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       logger?.info(`job '${name}' complete; checkpoint kept`);
     } else {
       try {
+        await deleteCompanions(backend, name);
         await backend.delete(name);
       } catch (e) {
         throw asBackendError(e, `job '${name}' completed but its checkpoint could not be cleared`);
