@@ -8,8 +8,14 @@
  *    per-item cost / (small `fs.writeSync` append + `fs.fdatasyncSync`). Target ratio <= 1.5.
  * 2. FileBackend, durability 'process', saveEvery 1: per-item cost <= 5 µs (also shown against a
  *    plain `fs.writeSync` of a small line).
- * 3. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
+ * 3. Signing and encryption (`secret`, `encrypt`), durability 'process', saveEvery 1: per-item
+ *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
+ * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
+ * 4. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
+ *    rounds (bench/idempotency.ts): `mark()` ratio <= 3 (no whole-set rewrite per mark),
+ *    `seen()` overhead over an awaited plain `Map.get` of the same keys < 1 µs, the cost per key of
+ *    opening it in a new process (<= 5 µs per key).
  * Plus the fixed cost of a whole job run with a handful of items, for context.
  *
  * Options: `--quick` (a smoke run with few items), `--json` (machine-readable results on stdout),
@@ -21,6 +27,7 @@ import { writeFdatasyncUs, writeUs, plainSum } from './baselines';
 import { fileJobs, memoryJob } from './jobs';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
+import { idempotencyBench } from './idempotency';
 import { formatReport, type FixedCost, type Measurement, type Report, type Target } from './report';
 import { interleave, measurement, progress, range, timed } from './measure';
 
@@ -32,6 +39,9 @@ interface Config {
   memoryItems: number;
   memoryRounds: number;
   fixedReps: number;
+  idempotencyKeys: number;
+  idempotencyOps: number;
+  idempotencyRounds: number;
 }
 
 /**
@@ -49,6 +59,9 @@ const FULL: Config = {
   memoryItems: 1_000_000,
   memoryRounds: 9,
   fixedReps: 9,
+  idempotencyKeys: 1_000_000,
+  idempotencyOps: 20_000,
+  idempotencyRounds: 5,
 };
 
 const QUICK: Config = {
@@ -59,6 +72,9 @@ const QUICK: Config = {
   memoryItems: 20_000,
   memoryRounds: 2,
   fixedReps: 2,
+  idempotencyKeys: 20_000,
+  idempotencyOps: 2_000,
+  idempotencyRounds: 2,
 };
 
 const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--dir <parent of the scratch directory>]';
@@ -131,6 +147,32 @@ async function processSection(tmp: TempDir, cfg: Config): Promise<Measurement[]>
   ];
 }
 
+/**
+ * What signing (`secret`) and encryption (`encrypt`) add per save: 'process' durability (no fsync
+ * to hide behind), saveEvery 1, `for..of`, against the same job unsigned in the same rounds.
+ */
+async function sealSection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {
+  const plain = fileJobs(tmp.sub('seal-plain'), 'process');
+  const signed = fileJobs(tmp.sub('seal-signed'), 'process', { secret: 'bench-secret-0123456789' });
+  const encrypted = fileJobs(tmp.sub('seal-encrypted'), 'process', { secret: 'bench-secret-0123456789', encrypt: true });
+  const items = range(cfg.processItems);
+  const [base, sig, enc] = await interleave(
+    `signing, durability 'process', ${items.length} items`,
+    [
+      { name: 'unsigned', run: () => timed(plain.forOf, items) },
+      { name: 'signed', run: () => timed(signed.forOf, items) },
+      { name: 'encrypted', run: () => timed(encrypted.forOf, items) },
+    ],
+    cfg.processRounds,
+  );
+  await Promise.all([plain.close(), signed.close(), encrypted.close()]);
+  const baseLabel = "File 'process' unsigned, for..of";
+  return [
+    measurement('file-process-signed-for-of', "File 'process' + secret (HMAC per record), for..of", items.length, baseLabel, sig, base, { metric: 'overheadUs', op: '<', value: 4 }),
+    measurement('file-process-encrypted-for-of', "File 'process' + secret + encrypt (AES-GCM per record), for..of", items.length, baseLabel, enc, base, { metric: 'overheadUs', op: '<', value: 10 }),
+  ];
+}
+
 async function memorySection(cfg: Config): Promise<Measurement[]> {
   const job = memoryJob(1000);
   const items = range(cfg.memoryItems);
@@ -152,6 +194,39 @@ async function memorySection(cfg: Config): Promise<Measurement[]> {
       plain,
       { metric: 'overheadUs', op: '<', value: 0.3 },
     ),
+  ];
+}
+
+async function idempotencySection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {
+  const bench = await idempotencyBench(tmp.sub('idempotency'), cfg.idempotencyKeys, cfg.idempotencyOps, progress);
+  const keys = bench.keys;
+  const [markSmall, markBig, seenPlain, seenBig] = await interleave(
+    `IdempotencyCache, ${keys} keys`,
+    [
+      { name: 'mark small', run: () => bench.markSmall() },
+      { name: 'mark big', run: () => bench.markBig() },
+      { name: 'await Map.get', run: () => bench.seenPlain() },
+      { name: 'seen big', run: () => bench.seenBig() },
+    ],
+    cfg.idempotencyRounds,
+  );
+  const [read, open] = await interleave(
+    `IdempotencyCache, opening ${keys} keys`,
+    [
+      { name: 'read + split', run: () => bench.readBig() },
+      { name: 'open', run: () => bench.openBig() },
+    ],
+    Math.min(3, cfg.idempotencyRounds),
+  );
+  await bench.close();
+  return [
+    measurement('idempotency-mark-1m', `IdempotencyCache.mark, ${keys} keys, File 'process'`, cfg.idempotencyOps, 'mark, 100-key cache', markBig, markSmall, {
+      metric: 'ratio', op: '<=', value: 3,
+    }),
+    measurement('idempotency-seen-1m', `IdempotencyCache.seen, ${keys} keys`, cfg.idempotencyOps, `await Map.get, ${keys} keys`, seenBig, seenPlain, {
+      metric: 'overheadUs', op: '<', value: 1,
+    }),
+    measurement('idempotency-open-1m', `IdempotencyCache open (per key), ${keys} keys`, keys, 'readFileSync + split, per key', open, read, { metric: 'perItemUs', op: '<=', value: 5 }),
   ];
 }
 
@@ -199,7 +274,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = os.loadavg()[0];
   try {
-    const measurements = [...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await memorySection(cfg))];
+    const measurements = [
+      ...(await strictSection(tmp, cfg)),
+      ...(await processSection(tmp, cfg)),
+      ...(await sealSection(tmp, cfg)),
+      ...(await memorySection(cfg)),
+      ...(await idempotencySection(tmp, cfg)),
+    ];
     const fixedCosts = await fixedSection(tmp, cfg);
     const report: Report = {
       version: 1,

@@ -3,17 +3,45 @@
  * with {@link SafeState}; when the process dies, rerun the same command and it continues where it
  * stopped.
  *
+ * @example
+ * ```ts
+ * import { SafeState } from 'safe-state';
+ *
+ * class WelcomeEmails {
+ *   constructor(private mailer: Mailer) {}
+ *   @SafeState({ name: 'welcome-emails', verbose: true })
+ *   async run(users: User[]) {
+ *     for (const user of users) await this.mailer.send(user.email, 'Welcome!');
+ *   }
+ * }
+ * await new WelcomeEmails(mailer).run(users);   // crash at 6,432 → rerun → resumes at 6,432
+ * ```
+ *
  * @packageDocumentation
  */
 export { SafeState, type AsyncMethod, type MethodDecorator } from './decorators/safe-state';
 export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';
-export { checkpoint, resumeState, record } from './engine/job-context';
+export { checkpoint, resumeState, resumeFrozenState, resumeResults, record } from './engine/job-context';
+export { Idempotent, IDEMPOTENT_METADATA_KEY, type IdempotentMetadata, type InferredFromMethod } from './decorators/idempotent';
+export { idempotent } from './decorators/idempotent-fn';
+export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/idempotent-options';
+export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';
+export { skipIfExists } from './idempotency/skip-if-exists';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';
 export type { ItemKey } from './progress/key-progress';
+
+export { registerReconnector, unregisterReconnector, listReconnectors } from './reconnect/registry';
+export type { ReconnectorOptions, ReconnectorInfo } from './reconnect/reconnector';
+export type { LiveDescriptor } from './reconnect/hooks';
+export {
+  registerCredentials, resolveCredentials, type CredentialsRequest, type Credentials, type CredentialsResolver, type CredentialsMatcher,
+} from './reconnect/credentials';
+export { SERIALIZATION_LIMITS } from './state/limits';
+export { SECRET_ENV } from './state/keyring';
 
 export { StateBackend, type Durability, type WriteOptions } from './backends/state-backend';
 export type { BackendLock, LockHolder } from './backends/lock';

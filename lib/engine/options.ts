@@ -1,8 +1,17 @@
 import type { StateBackend, Durability } from '../backends/state-backend';
 import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
+import { MIN_SECRET_LENGTH } from '../state/keyring';
 
-/** A logger for verbose output: progress lines go to `info`, problems to `warn`. */
+/**
+ * A logger for verbose output: progress lines go to `info`, problems to `warn`.
+ *
+ * @example
+ * ```ts
+ * const logger: SafeStateLogger = { info: (m) => log.info(m), warn: (m) => log.warn(m) };
+ * class Job { @SafeState({ name: 'nightly', verbose: logger }) async run(xs: Row[]) { ... } }
+ * ```
+ */
 export interface SafeStateLogger {
   /** Progress lines. */
   info(message: string): void;
@@ -13,6 +22,15 @@ export interface SafeStateLogger {
 /**
  * Options of {@link SafeState} and {@link safeState}. Every option is optional.
  * @typeParam This - the class instance (for a per-instance `name`)
+ *
+ * @example
+ * ```ts
+ * class TenantSync {
+ *   constructor(readonly tenant: string) {}
+ *   @SafeState({ name: (self: TenantSync) => `sync-${self.tenant}`, saveEvery: 10, verbose: true })
+ *   async run(rows: Row[]) { for (const row of rows) await upsert(row); }
+ * }
+ * ```
  */
 export interface SafeStateOptions<This = any> {
   /**
@@ -35,7 +53,12 @@ export interface SafeStateOptions<This = any> {
   storeResults?: boolean;
   /** Keep the checkpoint (marked complete) after the job completes. Default `false`. */
   keepOnSuccess?: boolean;
-  /** Progress lines on stderr (`true`), or on a logger of yours. Default `false`. */
+  /**
+   * Progress lines on stderr (`true`), or on a logger of yours. Default `false`. With `true` and
+   * stderr a terminal, a live line also shows the progress, rate and ETA, redrawn in place a few
+   * times per second (not with `TERM=dumb`, nor in manual mode); when stderr is not a terminal,
+   * only the plain lines are written.
+   */
   verbose?: boolean | SafeStateLogger;
   /** `false` = manual mode: nothing is tracked, the body calls `checkpoint()` itself. Default `true`. */
   autoIterate?: boolean;
@@ -47,9 +70,15 @@ export interface SafeStateOptions<This = any> {
   chunkSize?: number;
   /** How long a completed shared job's record is kept (ms). Default 24 h. */
   completedTtlMs?: number;
-  /** Key(s) to sign stored state with HMAC-SHA256 (the first signs, all verify). Default: `SAFE_STATE_SECRET`. */
+  /**
+   * Secret(s) (at least 16 characters each) to sign stored checkpoints with HMAC-SHA256: a
+   * checkpoint whose signature does not verify, or an unsigned one, fails to load with
+   * `CheckpointCorruptError`. With a list, the first signs and all verify (key rotation). Default:
+   * the `SAFE_STATE_SECRET` environment variable (several secrets separated by commas), else none.
+   * See docs/security.md.
+   */
   secret?: string | string[];
-  /** With a secret, also encrypt stored state (AES-256-GCM). Default `false`. */
+  /** With a secret, also encrypt stored checkpoints (AES-256-GCM). Default `false`. */
   encrypt?: boolean;
   /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
@@ -111,9 +140,10 @@ export function validateOptions(options: unknown): SafeStateOptions {
   if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
   if (o.secret !== undefined) {
     const list = Array.isArray(o.secret) ? o.secret : [o.secret];
-    if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < 16)) fail('secret', 'must be a string (or a list of strings) of at least 16 characters');
-    fail('secret', 'signing checkpoints is not available in this version of safe-state');
+    if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)) {
+      fail('secret', `must be a string (or a non-empty list of strings) of at least ${MIN_SECRET_LENGTH} characters`);
+    }
   }
-  if (o.encrypt === true) fail('encrypt', 'encryption is not available in this version of safe-state');
+  // encrypt without a secret option may still get one from SAFE_STATE_SECRET: checked at each run
   return o as SafeStateOptions;
 }

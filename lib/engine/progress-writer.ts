@@ -1,6 +1,7 @@
 import type { StateBackend, WriteOptions } from '../backends/state-backend';
 import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { encodeFull, encodeResult } from '../state/checkpoint-codec';
+import type { Sealer } from '../state/sealer';
 import { asBackendError } from './backend-call';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
@@ -20,7 +21,8 @@ export class ProgressWriter {
   /** whether the backend can write synchronously */
   readonly sync: boolean;
   private readonly canAppend: boolean;
-  private readonly writeOptions: WriteOptions;
+  /** durability of the job's writes (also used for its `@Idempotent` records) */
+  readonly writeOptions: WriteOptions;
   private sinceSave = 0;
   private lastSaveAt = Date.now();
   private appended = 0;
@@ -37,6 +39,8 @@ export class ProgressWriter {
     private readonly saveEvery: number,
     private readonly saveIntervalMs: number | undefined,
     durability: WriteOptions['durability'],
+    /** signs (and encrypts) what is written, when the job has a secret */
+    private readonly sealer: Sealer | null = null,
   ) {
     this.sync = typeof backend.saveSync === 'function';
     this.canAppend = this.sync ? typeof backend.appendSync === 'function' : typeof backend.append === 'function';
@@ -91,7 +95,7 @@ export class ProgressWriter {
       if (idx !== '' || keys !== '') this.doc.updatedAt = now;
       this.appended++;
       this.appendedBytes += text.length;
-      return { full: false, text };
+      return { full: false, text: this.sealer ? this.sealer.sealRecords(text) : text };
     }
     this.doc.updatedAt = now;
     this.doc.progress.clearPending();
@@ -100,7 +104,8 @@ export class ProgressWriter {
     this.fullDue = false;
     this.appended = 0;
     this.appendedBytes = 0;
-    return { full: true, text: encodeFull(this.doc) };
+    const full = encodeFull(this.doc);
+    return { full: true, text: this.sealer ? this.sealer.sealFull(full) : full };
   }
 
   private rethrowBackground(): void {

@@ -1,6 +1,6 @@
 import type { JobDefinition } from './job-definition';
 import { resolveBackend, resolveJobName } from './job-definition';
-import { makeLogger, displayPath } from './logger';
+import { makeLogger, displayPath, startLiveProgress } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
 import { ProgressWriter } from './progress-writer';
@@ -9,10 +9,14 @@ import { jobContext } from './job-context';
 import { watchSignals } from './signals';
 import { captureFields } from './frozen-state';
 import { asBackendError } from './backend-call';
+import { deleteCompanions } from './companions';
 import { currentHolder } from '../backends/lock';
 import { newDoc, type CheckpointDoc, type FailureInfo } from '../state/checkpoint-doc';
 import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
-import { deserialize, typeName } from '../state/serializer';
+import { typeName } from '../state/serializer';
+import { keyringFor } from '../state/keyring';
+import { Sealer } from '../state/sealer';
+import { reviveStored } from './stored-values';
 import { KeyProgress } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
@@ -87,10 +91,12 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw new TypeError(`safe-state job '${name}': argument ${argIndex} is not iterable (got ${typeName(args[argIndex])}); pass an array or an (async) iterable, or set 'iterableArg' or 'autoIterate: false'`);
     }
   }
+  const keyring = keyringFor(opts);
   const { backend, owned } = resolveBackend(opts);
   const lock = await backend.lock(name, currentHolder());
   try {
-    let doc = await loadCheckpoint(backend, name);
+    const where = backend.location(name);
+    let doc = await loadCheckpoint(backend, name, keyring);
     let resuming = doc !== null && !doc.complete;
     const keyed = typeof opts.key === 'function';
     if (doc && resuming) checkInput(name, doc, info, info ? args[argIndex] : undefined, keyed);
@@ -100,25 +106,33 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       doc.runCount = previousRuns;
       resuming = false;
       if (info?.kind === 'array' && !keyed) checkInput(name, doc, info, args[argIndex], keyed);
+      await deleteCompanions(backend, name); // @Idempotent records of an earlier, finished series of runs
     }
     if (info) doc.totalItems = info.totalItems;
     doc.runCount++;
     doc.complete = false;
-    const writer = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict');
+    const sealer = keyring ? new Sealer(keyring, name) : null;
+    const writer = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer);
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
-    if (resuming && doc.state !== null) run.resumed = { state: deserialize(doc.state) };
+    if (resuming) {
+      // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
+      // reconnect leaves the checkpoint as it was; frozen fields and results are rebuilt on demand
+      if (doc.state !== null) run.resumed = { state: await reviveStored(doc.state, 'state', name, where) };
+      run.previous = { frozen: doc.frozenState, results: new Map(doc.results), location: where };
+    }
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
     else logger?.info(`starting fresh job '${name}'`);
-    if (resuming && !keyed && !run.keyFn) run.skipped = doc.progress.size;
+    // arrays jump over done items without counting them; other sources count while they skip
+    if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
 
     const callArgs = args.slice();
     if (info) callArgs[argIndex] = wrapInput(run, info, args[argIndex]);
-    const where = backend.location(name);
     const interval = opts.saveIntervalMs !== undefined ? setInterval(() => {
       if (writer.intervalDue()) writer.flush().catch(() => undefined); // a failing save surfaces at the next item
     }, Math.max(10, Math.min(opts.saveIntervalMs, 1000))) : null;
     interval?.unref();
+    const stopLive = manual ? null : startLiveProgress(opts.verbose, name, () => ({ done: doneCount(doc!), total: doc!.totalItems }));
     const unwatch = watchSignals({
       interrupted: async (signal) => {
         doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.inFlight);
@@ -136,6 +150,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     try {
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
+      stopLive?.(); // no redraw between the failure lines
       const failedAt = run.inFlight;
       try {
         await writer.settle();
@@ -155,6 +170,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw error;
     } finally {
       if (interval) clearInterval(interval);
+      stopLive?.();
       unwatch();
     }
     await writer.settle();
@@ -167,6 +183,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       logger?.info(`job '${name}' complete; checkpoint kept`);
     } else {
       try {
+        await deleteCompanions(backend, name);
         await backend.delete(name);
       } catch (e) {
         throw asBackendError(e, `job '${name}' completed but its checkpoint could not be cleared`);

@@ -1,6 +1,13 @@
 import { formatRanges, parseRanges } from './ranges';
 
 /**
+ * Most done indices kept above the watermark (a JavaScript Set holds at most 2^24): a progress
+ * record asking for more is refused before anything is allocated (docs/security.md).
+ * @internal
+ */
+export const MAX_SPARSE = 16_000_000;
+
+/**
  * Which item indices are done: a watermark (every index below it is done) plus a sparse set of
  * done indices above it. A sequential job's record is O(1) whatever the number of items done; out
  * of order completions (concurrently) keep the sparse set about as large as the concurrency limit.
@@ -72,6 +79,30 @@ export class IndexProgress {
     this.runEnd = -2;
   }
 
+  /**
+   * Marks the indices `a..b` (inclusive) not done again (the CLI's `reset`); returns how many of
+   * them were done. Done indices between `a` and the old watermark move to the sparse set, so the
+   * record stays exact; the next run redoes `a..b` and the watermark catches up as it does.
+   */
+  markUndone(a: number, b: number): number {
+    let removed = 0;
+    if (b >= this.watermark && this.sparse.size !== 0) {
+      const lo = Math.max(a, this.watermark);
+      if (b - lo + 1 < this.sparse.size) {
+        for (let i = lo; i <= b; i++) if (this.sparse.delete(i)) removed++;
+      } else {
+        for (const i of this.sparse) if (i >= lo && i <= b && this.sparse.delete(i)) removed++;
+      }
+    }
+    if (a < this.watermark) {
+      const end = Math.min(b, this.watermark - 1);
+      removed += end - a + 1;
+      for (let i = end + 1; i < this.watermark; i++) this.sparse.add(i);
+      this.watermark = a;
+    }
+    return removed;
+  }
+
   /** The first index at or after `from` that is not done. */
   nextUndone(from: number): number {
     let i = from < this.watermark ? this.watermark : from;
@@ -79,12 +110,20 @@ export class IndexProgress {
     return i;
   }
 
-  /** Applies a ranges text (from a delta record or a snapshot's sparse part). */
+  /**
+   * Applies a ranges text (from a delta record or a snapshot's sparse part). A text that would put
+   * more than {@link MAX_SPARSE} indices above the watermark throws before allocating them.
+   */
   applyRanges(text: string): void {
     parseRanges(text, (a, b) => {
       if (a <= this.watermark) {
         if (b >= this.watermark) this.watermark = b + 1;
-      } else for (let i = a; i <= b; i++) this.sparse.add(i);
+      } else {
+        if (b - a + 1 > MAX_SPARSE - this.sparse.size) {
+          throw new Error(`the progress record lists more than ${MAX_SPARSE} completed items out of order (range ${a}-${b})`);
+        }
+        for (let i = a; i <= b; i++) this.sparse.add(i);
+      }
     });
     for (const i of this.sparse) if (i < this.watermark) this.sparse.delete(i);
     if (this.sparse.size !== 0) while (this.sparse.delete(this.watermark)) this.watermark++;

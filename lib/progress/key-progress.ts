@@ -1,4 +1,12 @@
-/** An item identity for the `key` option. */
+/**
+ * An item identity for the `key` option: what a job resumes by instead of the item's position.
+ *
+ * @example
+ * ```ts
+ * @SafeState({ name: 'welcome-emails', key: (user: User): ItemKey => user.id })
+ * async run(users: User[]) { ... }
+ * ```
+ */
 export type ItemKey = string | number;
 
 /**
@@ -23,6 +31,11 @@ export class KeyProgress {
     this.keys.add(key);
     this.pending.push(key);
     return true;
+  }
+
+  /** Marks a key not done again (the CLI's `reset`); returns whether it was done. */
+  markUndone(key: ItemKey): boolean {
+    return this.keys.delete(key);
   }
 
   get hasPending(): boolean {

@@ -8,8 +8,10 @@ import type { LockHolder } from '../backends/lock';
 export interface GlobalRegistry {
   /** in-process job locks, per backend scope object */
   inProcessLocks: WeakMap<object, Map<string, LockHolder>>;
-  /** reconnectors by stable name (filled by the reconnect registry) */
+  /** reconnectors by stable name (filled by the reconnect registry; entries: see lib/reconnect/registry.ts) */
   reconnectors: Map<string, unknown>;
+  /** credentials resolvers, in registration order (see lib/reconnect/credentials.ts) */
+  credentials: unknown[];
   /** transaction adapters, in registration order */
   transactionAdapters: unknown[];
   /** job names already warned about (one warning per job per process) */
@@ -29,9 +31,11 @@ export function globalRegistry(): GlobalRegistry {
   const g = globalThis as unknown as Record<symbol, GlobalRegistry | undefined>;
   let r = g[KEY];
   if (!r) {
-    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), transactionAdapters: [], warned: new Set(), liveLockTokens: new Set() };
+    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), credentials: [], transactionAdapters: [], warned: new Set(), liveLockTokens: new Set() };
     Object.defineProperty(globalThis, KEY, { value: r, enumerable: false, configurable: false, writable: false });
   }
-  r.liveLockTokens ??= new Set(); // made by an older copy of safe-state
+  // a copy of safe-state older than a field may have created the object without it
+  r.credentials ??= [];
+  r.liveLockTokens ??= new Set();
   return r;
 }

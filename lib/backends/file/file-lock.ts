@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import type { BackendLock, LockHolder } from '../lock';
 import { holderIsDead } from '../lock';
@@ -54,50 +55,90 @@ async function acquire(file: string, lockDir: string, options: FileLockOptions):
   });
 }
 
+let claimCounter = 0;
+
+/** Claim files `<file>.lock.claim-<pid>-<n>` of processes taking the lock right now. */
+function claimants(lockDir: string): LockHolder[] {
+  const dir = path.dirname(lockDir);
+  const prefix = `${path.basename(lockDir)}.claim-`;
+  const out: LockHolder[] = [];
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!e.startsWith(prefix)) continue;
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(dir, e), 'utf8')) as LockHolder);
+    } catch {
+      /* half-written by a process that died: no live claimant */
+    }
+  }
+  return out;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    /* gone already */
+  }
+}
+
 /**
  * Takes the lock of one checkpoint file with proper-lockfile (`<file>.lock` directory) and records
- * the holder in `<file>.lock/owner.json`.
+ * the holder in `<file>.lock/owner.json`. The holder record is written as a claim file beside the
+ * lock before the directory is made and moved into it afterwards, and a release moves the whole
+ * directory aside before removing it: so a lock directory without an owner always has a claimant,
+ * and a claimant that died is noticed at once.
  * @internal
  */
 export async function lockFile(file: string, jobName: string, holder: LockHolder, options: FileLockOptions): Promise<BackendLock> {
   const lockDir = `${file}.lock`;
   const ownerFile = `${lockDir}/owner.json`;
+  const claim = `${lockDir}.claim-${process.pid}-${++claimCounter}`; // one per attempt, also within a process
   let release: () => Promise<void>;
   for (let attempt = 0; ; attempt++) {
+    fs.writeFileSync(claim, JSON.stringify(holder), { mode: 0o600 });
     try {
       release = await acquire(file, lockDir, options);
       break;
     } catch (e) {
+      removeQuietly(claim);
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw new BackendError(`cannot lock ${file}: ${(e as Error).message}`, { cause: e });
       const owner = readOwner(ownerFile);
       let dead: boolean;
+      let named: LockHolder | null = owner?.holder ?? null;
       if (owner) {
         dead = holderIsDead(owner.holder) || (owner.holder.host !== os.hostname() && Date.now() - owner.heartbeat > options.staleMs);
       } else {
+        // no owner yet: is the process that made the directory still moving its claim in?
+        const live = claimants(lockDir).filter((c) => !holderIsDead(c));
+        named = live[0] ?? null;
         let age = 0;
         try {
           age = Date.now() - fs.statSync(lockDir).mtimeMs;
         } catch {
           age = Infinity; // gone meanwhile: just retry
         }
-        dead = age > OWNERLESS_GRACE_MS;
+        dead = live.length === 0 || (live.every((c) => c.host !== os.hostname()) && age > OWNERLESS_GRACE_MS);
       }
-      if (!dead || attempt >= 2) throw new JobLockedError(jobName, owner?.holder ?? null);
+      if (!dead || attempt >= 2) throw new JobLockedError(jobName, named);
       breakLock(lockDir);
     }
   }
-  fs.writeFileSync(ownerFile, JSON.stringify(holder), { mode: 0o600 });
+  fs.renameSync(claim, ownerFile);
   startHeartbeat(ownerFile, Math.max(250, Math.min(5_000, Math.floor(options.staleMs / 3))));
   let released = false;
+  /** Moves the directory (with its owner record) aside at once, if it is still ours. */
   const releaseSync = () => {
     if (released) return false;
     released = true;
     stopHeartbeat(ownerFile);
-    try {
-      fs.unlinkSync(ownerFile);
-    } catch {
-      /* already gone */
-    }
+    const owner = readOwner(ownerFile);
+    if (owner && owner.holder.pid === holder.pid && owner.holder.since === holder.since) breakLock(lockDir);
     return true;
   };
   return {
@@ -106,12 +147,12 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
       try {
         lockfile.unlockSync(file, { realpath: false, lockfilePath: lockDir });
       } catch {
-        /* released already, or taken over: the directory is not ours to remove */
+        /* the directory is gone already (moved aside), or was taken over: not ours to remove */
       }
     },
     release: async () => {
       if (!releaseSync()) return;
-      await release().catch(() => undefined); // taken over meanwhile: not ours to remove
+      await release().catch(() => undefined);
     },
   };
 }
