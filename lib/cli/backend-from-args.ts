@@ -2,7 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StateBackend } from '../backends/state-backend';
 import { FileBackend } from '../backends/file/file-backend';
+import { RedisBackend } from '../backends/redis/redis-backend';
+import { SqlBackend } from '../backends/sql/sql-backend';
 import { BackendError } from '../errors/backend-error';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { BackendArgs } from './args';
 import { displayPath } from './format';
 
@@ -22,24 +25,48 @@ export interface SelectedBackend {
   close(): Promise<void>;
 }
 
-const NOT_BUILT: Record<Exclude<keyof BackendArgs, 'dir'>, string> = {
-  redis: 'the Redis backend',
-  sqlite: 'the SQL backend (SQLite)',
-  mysql: 'the SQL backend (MySQL)',
-  postgres: 'the SQL backend (PostgreSQL)',
-};
+/** A server URL for messages: its password replaced by `***`. */
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** A Redis or SQL backend, with nothing to add for `list`. */
+function serverBackend(backend: StateBackend, where: string, info: SelectedBackend['info']): SelectedBackend {
+  return { backend, where, info, unlistedFiles: async () => [], close: () => backend.close() };
+}
 
 /**
  * Opens the backend named by `--dir` (the default, `.safe_state`), `--redis`, `--sqlite`, `--mysql`
  * or `--postgres`. The one place that knows how a flag becomes a backend. Fails with
- * {@link BackendError} (exit code 4) when the backend cannot be used.
+ * {@link BackendError} (exit code 4) when the backend cannot be used, and with
+ * `InvalidOptionsError` (exit code 2) when a URL is not one.
  * @internal
  */
 export function backendFromArgs(args: BackendArgs): SelectedBackend {
-  for (const flag of ['redis', 'sqlite', 'mysql', 'postgres'] as const) {
-    if (args[flag] !== undefined) {
-      throw new BackendError(`--${flag} requires ${NOT_BUILT[flag]}, not available in this build of safe-state`);
+  if (args.redis !== undefined) {
+    const location = redacted(args.redis);
+    return serverBackend(RedisBackend.fromUrl(args.redis), location, { type: 'redis', location });
+  }
+  if (args.sqlite !== undefined) {
+    const file = path.resolve(args.sqlite);
+    // inspecting must not create a database: the file has to be there
+    if (!fs.existsSync(file)) throw new BackendError(`no SQLite database at ${displayPath(file)}`);
+    return serverBackend(SqlBackend.fromUrl(`sqlite:${file}`), `SQLite database ${displayPath(file)}`, { type: 'sqlite', location: file });
+  }
+  for (const flag of ['mysql', 'postgres'] as const) {
+    const url = args[flag];
+    if (url === undefined) continue;
+    if (!new RegExp(`^${flag === 'mysql' ? '(mysql|mariadb)' : 'postgres(ql)?'}://`, 'i').test(url)) {
+      throw new InvalidOptionsError(flag, `--${flag} needs a ${flag === 'mysql' ? 'mysql://' : 'postgres://'} URL (got ${JSON.stringify(redacted(url))})`);
     }
+    const location = redacted(url);
+    return serverBackend(SqlBackend.fromUrl(url), location, { type: flag, location });
   }
   const backend = new FileBackend({ dir: args.dir ?? '.safe_state' });
   return {

@@ -18,7 +18,7 @@ export const ExitCode = {
   USAGE: 2,
   /** a checkpoint is unreadable: damaged, or written by a newer safe-state (list: at least one) */
   UNREADABLE: 3,
-  /** the backend failed: unreachable server, unreadable directory, or not available in this build */
+  /** the backend failed: unreachable server, unreadable directory, missing SQLite file or driver package */
   BACKEND: 4,
   /** the job is running (its lock is held): clear and reset refuse */
   LOCKED: 5,

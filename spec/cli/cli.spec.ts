@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { SafeState, safeState, checkpoint, record, type SafeStateOptions } from '../../lib/index';
 import { range, tempDir } from '../helpers';
 import { cli, utcTime } from './cli-helpers';
+import { freePort } from '../setup/servers';
 
 class ConnectionError extends Error {
   static {
@@ -340,26 +341,34 @@ describe('safe-state clear and reset', () => {
 });
 
 describe('command line errors', () => {
-  it('usage errors exit 2; backends not in this build exit 4; a broken directory exits 4', async () => {
+  it('usage errors exit 2; unreachable servers, a missing SQLite file and a broken directory exit 4', async () => {
     const cwd = workDir();
     fs.writeFileSync(path.join(cwd, 'not-a-dir'), '');
+    const port = await freePort(); // nothing listens there
     const runs = await Promise.all([
       cli(cwd, ['frobnicate']),
       cli(cwd, ['list', '--verbose']),
       cli(cwd, ['reset', 'x']),
       cli(cwd, ['list', '--dir', 'a', '--redis', 'redis://127.0.0.1']),
-      cli(cwd, ['list', '--redis', 'redis://127.0.0.1:6379']),
-      cli(cwd, ['show', 'x', '--postgres', 'postgres://127.0.0.1/db', '--json']),
+      cli(cwd, ['list', '--redis', `redis://127.0.0.1:${port}`]),
+      cli(cwd, ['show', 'x', '--postgres', `postgres://u:secret@127.0.0.1:${port}/db`, '--json']),
       cli(cwd, ['list', '--dir', 'not-a-dir']),
+      cli(cwd, ['list', '--mysql', 'http://127.0.0.1/db']),
+      cli(cwd, ['list', '--sqlite', 'missing.db']),
     ]);
-    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 4, 4, 4]);
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 4, 4, 4, 2, 4]);
     expect(runs[0].stderr).toBe("safe-state: unknown command 'frobnicate'\nrun 'safe-state help' for usage\n");
     expect(runs[1].stderr).toBe("safe-state: unknown option --verbose\nrun 'safe-state help' for usage\n");
     expect(runs[2].stderr).toMatch(/^safe-state: reset needs --items LIST/);
     expect(runs[3].stderr).toMatch(/^safe-state: --dir and --redis cannot be combined/);
-    expect(runs[4].stderr).toBe('safe-state: --redis requires the Redis backend, not available in this build of safe-state\n');
-    expect(JSON.parse(runs[5].stdout)).toEqual({ error: { code: 'BACKEND_ERROR', exitCode: 4, message: '--postgres requires the SQL backend (PostgreSQL), not available in this build of safe-state' } });
+    expect(runs[4].stderr).toMatch(new RegExp(`^safe-state: Redis at 127\\.0\\.0\\.1:${port}: cannot list jobs: .*ECONNREFUSED`));
+    const error = JSON.parse(runs[5].stdout).error;
+    expect(error).toMatchObject({ code: 'BACKEND_ERROR', exitCode: 4 });
+    expect(error.message).toMatch(/ECONNREFUSED/);
+    expect(runs[5].stdout + runs[5].stderr).not.toContain('secret');
     expect(runs[6].stderr).toMatch(/^safe-state: cannot list .*not-a-dir: ENOTDIR/);
+    expect(runs[7].stderr).toMatch(/^safe-state: --mysql needs a mysql:\/\/ URL/);
+    expect(runs[8].stderr).toMatch(/^safe-state: no SQLite database at .*missing\.db/);
   });
 
   it('help and --version exit 0; no command prints the usage and exits 2', async () => {

@@ -65,6 +65,8 @@ export class RedisBackend extends StateBackend {
   private connectTimeoutMs = 0;
   private connecting: Promise<void> | null = null;
   private lastConnectionError: Error | null = null;
+  /** `host:port` of the server, for messages (never a password) */
+  private readonly where: string;
 
   /**
    * Uses a client of yours; the backend never closes it. Configure it to fail fast (see
@@ -82,6 +84,8 @@ export class RedisBackend extends StateBackend {
     this.prefix = o.prefix;
     this.keys = new RedisKeys(o.prefix);
     this.leaseMs = o.leaseMs;
+    const co = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
+    this.where = typeof co?.path === 'string' && co.path ? ` at ${co.path}` : typeof co?.host === 'string' ? ` at ${co.host}:${String(co.port ?? 6379)}` : '';
   }
 
   /**
@@ -149,7 +153,7 @@ export class RedisBackend extends StateBackend {
     if (SafeStateError.is(e)) return e;
     const last = this.lastConnectionError;
     const detail = last && last !== e && last.message !== (e as Error)?.message ? ` (connection: ${last.message})` : '';
-    return new BackendError(`Redis ${what}: ${e instanceof Error ? e.message : String(e)}${detail}`, { cause: e });
+    return new BackendError(`Redis${this.where}: ${what}: ${e instanceof Error ? e.message : String(e)}${detail}`, { cause: e });
   }
 
   private async cmd(what: string, command: string, args: (string | number)[]): Promise<unknown> {

@@ -21,6 +21,12 @@ import { SafeStateError } from '../../errors/safe-state-error';
 
 const DIALECTS: Record<SqlDialect, Dialect> = { sqlite, mysql, postgres };
 
+/** Whether a driver error says the table does not exist (SQLite, MySQL/MariaDB, PostgreSQL). */
+function isMissingTable(e: unknown): boolean {
+  const x = e as { code?: unknown; errno?: unknown; message?: unknown };
+  return x?.code === 'ER_NO_SUCH_TABLE' || x?.errno === 1146 || x?.code === '42P01' || /no such table/i.test(String(x?.message));
+}
+
 /**
  * Keeps checkpoints in a table of an SQL database: SQLite (better-sqlite3, the default dialect),
  * MySQL or MariaDB (mysql2, a connection or a pool, callback or promise API), PostgreSQL (pg, a
@@ -44,7 +50,8 @@ const DIALECTS: Record<SqlDialect, Dialect> = { sqlite, mysql, postgres };
  *
  * A save counts when the database committed it (so its durability is the server's: InnoDB's
  * `innodb_flush_log_at_trx_commit`, PostgreSQL's `synchronous_commit`, SQLite's `synchronous`).
- * The backend never closes the connection you gave it.
+ * The backend never closes the connection you gave it; {@link SqlBackend.fromUrl} opens one of its
+ * own, which {@link SqlBackend.close} closes. Reading (load, exists, list) never creates the table.
  *
  * @example
  * ```ts
@@ -68,6 +75,8 @@ export class SqlBackend extends StateBackend {
   private readonly sessions = new Map<string, SqlSession>();
   /** checkpoint row ids of recent job names (a run saves its job's row once per item) */
   private readonly ids = new Map<string, string>();
+  /** the connection fromUrl opened (closed by close()), else null */
+  private owned: { close(): Promise<void> } | null = null;
   private ready: Promise<void> | null = null;
   private tableReady = false;
   private scope = '';
@@ -96,6 +105,67 @@ export class SqlBackend extends StateBackend {
       // better-sqlite3 answers synchronously: offer the synchronous hook (see StateBackend.saveSync)
       (this as { saveSync?: StateBackend['saveSync'] }).saveSync = (jobName: string, data: string) => this.saveNowSync(jobName, data);
     }
+  }
+
+  /**
+   * Opens a connection of its own (loading the driver only now) and keeps checkpoints there; the
+   * backend owns it: {@link SqlBackend.close} closes it.
+   * - `sqlite:<file>` (or `sqlite://<file>`, `sqlite:///abs/path`): better-sqlite3 on that file,
+   *   created when missing;
+   * - `mysql://user:password@host:port/db` (or `mariadb://`): a mysql2 pool;
+   * - `postgres://user:password@host:port/db` (or `postgresql://`): a pg pool.
+   * Connecting to MySQL and PostgreSQL fails within `timeoutMs` (5 s by default).
+   * @param url - where the database is
+   * @param options - see {@link SqlBackendOptions} (a `dialect` must agree with the URL)
+   */
+  static fromUrl(url: string, options?: SqlBackendOptions): SqlBackend {
+    const o = resolveSqlOptions(options);
+    const scheme = typeof url === 'string' ? /^([a-z]+):/i.exec(url)?.[1]?.toLowerCase() : undefined;
+    let conn: SqlConnection;
+    let close: () => Promise<void>;
+    const driver = <T>(name: string): T => {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return require(name) as T;
+      } catch (e) {
+        throw new BackendError(`SqlBackend.fromUrl needs the ${name} package: npm install ${name} (${(e as Error).message})`, { cause: e });
+      }
+    };
+    if (scheme === 'sqlite') {
+      const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+      if (file === '') throw new InvalidOptionsError('url', `SqlBackend.fromUrl: ${JSON.stringify(url)} names no SQLite file (sqlite:path/to/file.db)`);
+      const Database = driver<typeof import('better-sqlite3')>('better-sqlite3');
+      let db: import('better-sqlite3').Database;
+      try {
+        db = new Database(file);
+      } catch (e) {
+        throw new BackendError(`cannot open the SQLite database ${file}: ${(e as Error).message}`, { cause: e });
+      }
+      conn = db;
+      close = async () => void db.close();
+    } else if (scheme === 'mysql' || scheme === 'mariadb') {
+      const mysql = driver<typeof import('mysql2')>('mysql2');
+      const pool = mysql.createPool({ uri: scheme === 'mariadb' ? 'mysql:' + url.slice('mariadb:'.length) : url, connectTimeout: o.timeoutMs });
+      conn = pool;
+      close = () => new Promise<void>((resolve) => pool.end(() => resolve()));
+    } else if (scheme === 'postgres' || scheme === 'postgresql') {
+      const pg = driver<typeof import('pg')>('pg');
+      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: o.timeoutMs });
+      pool.on('error', () => undefined); // an idle client lost its server: the next operation reports it
+      conn = pool;
+      close = () => pool.end();
+    } else {
+      throw new InvalidOptionsError('url', `SqlBackend.fromUrl needs a sqlite:, mysql://, mariadb://, postgres:// or postgresql:// URL (got ${JSON.stringify(url)})`);
+    }
+    let backend: SqlBackend;
+    try {
+      backend = new SqlBackend(conn, options);
+    } catch (e) {
+      void close().catch(() => undefined);
+      throw e;
+    }
+    backend.owned = { close };
+    return backend;
   }
 
   private idOf(jobName: string): string {
@@ -154,20 +224,25 @@ export class SqlBackend extends StateBackend {
     return this.ready;
   }
 
-  /** Runs a statement for a job: on the connection its run holds, if any; within the deadline. */
-  private async run(jobName: string | null, what: string, sql: string, params: unknown[]): Promise<Rows> {
+  /**
+   * Runs a statement for a job: on the connection its run holds, if any; within the deadline.
+   * Writes create the table first when missing; reads (`read`) do not: a missing table reads as
+   * empty, so inspecting a database never changes it.
+   */
+  private async run(jobName: string | null, what: string, sql: string, params: unknown[], read = false): Promise<Rows> {
     try {
-      await this.ensure();
+      if (!read) await this.ensure();
       const session = jobName === null ? undefined : this.sessions.get(jobName);
       return await this.deadline(session ? session.query(sql, params) : this.driver.query(sql, params), what);
     } catch (e) {
+      if (read && !this.tableReady && isMissingTable(e)) return [];
       throw this.fail(e, what);
     }
   }
 
   /** @inheritDoc */
   async load(jobName: string): Promise<string | null> {
-    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [this.idOf(jobName)]);
+    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [this.idOf(jobName)], true);
     const v = rows[0]?.[0];
     if (v == null) return null;
     return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
@@ -243,12 +318,12 @@ export class SqlBackend extends StateBackend {
 
   /** @inheritDoc */
   async exists(jobName: string): Promise<boolean> {
-    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)])).length > 0;
+    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)], true)).length > 0;
   }
 
   /** Names of the jobs with a checkpoint in the table, sorted. */
   override async list(): Promise<string[]> {
-    const rows = await this.run(null, 'cannot list jobs', this.stmts.list, []);
+    const rows = await this.run(null, 'cannot list jobs', this.stmts.list, [], true);
     return rows.map((r) => String(r[0])).sort();
   }
 
@@ -322,7 +397,10 @@ export class SqlBackend extends StateBackend {
     }
   }
 
-  /** Stops lease renewals and gives back the connections held by runs; your connection stays open. */
+  /**
+   * Stops lease renewals and gives back the connections held by runs; closes the connection
+   * {@link SqlBackend.fromUrl} opened (a connection of yours stays open).
+   */
   override async close(): Promise<void> {
     if (this.leases) {
       for (const h of this.leases.held.values()) {
@@ -334,5 +412,8 @@ export class SqlBackend extends StateBackend {
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map((s) => s.release(false).catch(() => undefined)));
+    const owned = this.owned;
+    this.owned = null;
+    if (owned) await owned.close();
   }
 }
