@@ -190,19 +190,25 @@ describe('SqlBackend errors', () => {
 });
 
 describe('SqlBackend locks on MySQL and PostgreSQL', () => {
-  it('a run holds a connection of its own: a pool of one connection is enough', async () => {
+  it('the locks live on one connection: a pool of one connection is enough, also for jobs running at once', async () => {
     const { mysqlUrl, postgresUrl } = testServers();
     const pool = mysql.createPool({ uri: mysqlUrl, connectionLimit: 1 });
     const pgPool = new Pool({ connectionString: postgresUrl, max: 1 });
     try {
       for (const conn of [pool, pgPool]) {
         const backend = new SqlBackend(conn, { table: table(), timeoutMs: 2000 });
-        const seen: number[] = [];
-        const job = safeState(async (xs: number[]) => {
-          for await (const x of xs) seen.push(x);
-        }, { name: 'one-connection', backend });
-        await job(range(20));
-        expect(seen).toEqual(range(20));
+        const seen: number[][] = [[], []];
+        const jobs = [0, 1].map((j) =>
+          safeState(async (xs: number[]) => {
+            for await (const x of xs) {
+              seen[j].push(x);
+              await new Promise((r) => setImmediate(r));
+            }
+          }, { name: `one-connection-${j}`, backend }),
+        );
+        await Promise.all(jobs.map((job) => job(range(20))));
+        expect(seen).toEqual([range(20), range(20)]);
+        expect(await backend.list()).toEqual([]);
       }
     } finally {
       await new Promise((r) => pool.end(r));

@@ -4,7 +4,7 @@ import { parseLockRecord } from '../lock-record';
 import { inProcessLock } from '../in-process-lock';
 import { withDeadline } from '../deadline';
 import type { SqlConnection } from './sql-connection';
-import type { Rows, SqlDriver, SqlSession } from './sql-driver';
+import type { Rows, SqlDriver } from './sql-driver';
 import { driverFor } from './detect-driver';
 import { resolveSqlOptions, type SqlBackendOptions, type SqlDialect } from './sql-options';
 import type { Dialect, SqlStatements } from './dialects/dialect';
@@ -14,6 +14,7 @@ import { postgres } from './dialects/postgres';
 import { checkpointId, lockId } from './job-ids';
 import { SqliteLeases } from './sqlite-lease';
 import { takeSessionLock } from './session-lock';
+import { SharedSession } from './shared-session';
 import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -42,9 +43,9 @@ function isMissingTable(e: unknown): boolean {
  *   at-most-the-item-in-flight guarantee; with the network databases use `for await`.
  * - Locks: SQLite a lease row (renewed while the job runs; a dead holder on this host is taken over
  *   at once, one elsewhere when its lease ran out); MySQL `GET_LOCK` and PostgreSQL advisory locks on
- *   a connection the run holds (from a pool: checked out for the run, and the run's writes go
- *   through it; a pool needs one spare connection per running job). A second run fails with
- *   `JobLockedError` naming the holder.
+ *   a connection the backend holds while any of its runs hold locks (from a pool: one connection,
+ *   checked out while runs hold locks; every operation of the backend goes through it meanwhile, so
+ *   a pool of one connection is enough). A second run fails with `JobLockedError` naming the holder.
  * - Failures are `BackendError`s with the driver's error as `cause`. MySQL and PostgreSQL
  *   operations fail within `timeoutMs` (5 s by default) when the server does not answer.
  *
@@ -71,8 +72,8 @@ export class SqlBackend extends StateBackend {
   private readonly stmts: SqlStatements;
   private readonly timeoutMs: number;
   private readonly leases: SqliteLeases | null;
-  /** connections held by running jobs (session locking): their writes go through them */
-  private readonly sessions = new Map<string, SqlSession>();
+  /** the connection held while runs hold locks (session locking): every operation goes through it meanwhile */
+  private readonly shared: SharedSession;
   /** checkpoint row ids of recent job names (a run saves its job's row once per item) */
   private readonly ids = new Map<string, string>();
   /** the connection fromUrl opened (closed by close()), else null */
@@ -101,6 +102,14 @@ export class SqlBackend extends StateBackend {
     this.stmts = this.impl.statements(this.table);
     this.timeoutMs = o.timeoutMs;
     this.leases = this.impl.locking === 'lease' ? new SqliteLeases(o.leaseMs, this.stmts) : null;
+    this.shared = new SharedSession(() => {
+      // a connection checked out after the deadline went off is given back at once
+      const p = this.driver.session();
+      return this.deadline(p, 'cannot get a connection for the lock').catch((e: unknown) => {
+        p.then((s) => s.release(false), () => undefined);
+        throw e;
+      });
+    });
     if (this.driver.sync) {
       // better-sqlite3 answers synchronously: offer the synchronous hook (see StateBackend.saveSync)
       (this as { saveSync?: StateBackend['saveSync'] }).saveSync = (jobName: string, data: string) => this.saveNowSync(jobName, data);
@@ -225,14 +234,14 @@ export class SqlBackend extends StateBackend {
   }
 
   /**
-   * Runs a statement for a job: on the connection its run holds, if any; within the deadline.
+   * Runs a statement within the deadline: on the connection held for locks while there is one.
    * Writes create the table first when missing; reads (`read`) do not: a missing table reads as
    * empty, so inspecting a database never changes it.
    */
-  private async run(jobName: string | null, what: string, sql: string, params: unknown[], read = false): Promise<Rows> {
+  private async run(what: string, sql: string, params: unknown[], read = false): Promise<Rows> {
     try {
       if (!read) await this.ensure();
-      const session = jobName === null ? undefined : this.sessions.get(jobName);
+      const session = this.shared.session;
       return await this.deadline(session ? session.query(sql, params) : this.driver.query(sql, params), what);
     } catch (e) {
       if (read && !this.tableReady && isMissingTable(e)) return [];
@@ -242,7 +251,7 @@ export class SqlBackend extends StateBackend {
 
   /** @inheritDoc */
   async load(jobName: string): Promise<string | null> {
-    const rows = await this.run(jobName, `cannot load job '${jobName}'`, this.stmts.load, [this.idOf(jobName)], true);
+    const rows = await this.run(`cannot load job '${jobName}'`, this.stmts.load, [this.idOf(jobName)], true);
     const v = rows[0]?.[0];
     if (v == null) return null;
     return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
@@ -304,26 +313,26 @@ export class SqlBackend extends StateBackend {
     const now = Date.now();
     const what = `cannot save job '${jobName}'`;
     if (!lease) {
-      await this.run(jobName, what, this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
+      await this.run(what, this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
       return;
     }
-    const rows = await this.run(jobName, what, this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]);
+    const rows = await this.run(what, this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]);
     if (rows.length === 0) await this.lostLock(jobName);
   }
 
   /** @inheritDoc */
   async delete(jobName: string): Promise<void> {
-    await this.run(jobName, `cannot delete job '${jobName}'`, this.stmts.delete, [this.idOf(jobName)]);
+    await this.run(`cannot delete job '${jobName}'`, this.stmts.delete, [this.idOf(jobName)]);
   }
 
   /** @inheritDoc */
   async exists(jobName: string): Promise<boolean> {
-    return (await this.run(jobName, `cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)], true)).length > 0;
+    return (await this.run(`cannot check job '${jobName}'`, this.stmts.exists, [this.idOf(jobName)], true)).length > 0;
   }
 
   /** Names of the jobs with a checkpoint in the table, sorted. */
   override async list(): Promise<string[]> {
-    const rows = await this.run(null, 'cannot list jobs', this.stmts.list, [], true);
+    const rows = await this.run('cannot list jobs', this.stmts.list, [], true);
     return rows.map((r) => String(r[0])).sort();
   }
 
@@ -360,23 +369,19 @@ export class SqlBackend extends StateBackend {
       throw new JobLockedError(jobName, (e as JobLockedError).holder);
     }
     try {
-      const session = await this.deadline(this.driver.session(), 'cannot get a connection for the lock').catch((e: unknown) => {
+      const ref = await this.shared.acquire().catch((e: unknown) => {
         throw this.fail(e, what);
       });
       const lock = await takeSessionLock(
-        session,
+        ref,
         {
           dialect: this.impl,
           stmts: this.stmts,
           key: this.impl.lockKey!(this.scope, this.table, jobName),
-          run: (s, sql, params) =>
-            this.deadline(s.query(sql, params), what).catch((e: unknown) => {
+          run: (r, sql, params) =>
+            this.deadline(r.session.query(sql, params), what).catch((e: unknown) => {
               throw this.fail(e, what);
             }),
-          attach: (s) => this.sessions.set(jobName, s),
-          detach: (s) => {
-            if (this.sessions.get(jobName) === s) this.sessions.delete(jobName);
-          },
         },
         jobName,
         holder,
@@ -409,9 +414,7 @@ export class SqlBackend extends StateBackend {
       }
       this.leases.held.clear();
     }
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(sessions.map((s) => s.release(false).catch(() => undefined)));
+    await this.shared.close();
     const owned = this.owned;
     this.owned = null;
     if (owned) await owned.close();
