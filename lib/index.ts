@@ -10,6 +10,7 @@ export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';
 export { checkpoint, resumeState, record } from './engine/job-context';
+export { concurrently } from './engine/concurrently';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';

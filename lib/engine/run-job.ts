@@ -121,7 +121,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     interval?.unref();
     const unwatch = watchSignals({
       interrupted: async (signal) => {
-        doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.inFlight);
+        doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.failureIndex());
         writer.markFullDue();
         try {
           await writer.flush();
@@ -136,7 +136,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     try {
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
-      const failedAt = run.inFlight;
+      const failedAt = run.failureIndex(error);
       try {
         await writer.settle();
       } catch {

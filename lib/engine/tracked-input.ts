@@ -116,6 +116,7 @@ export function trackArray<T>(run: JobRun, source: readonly T[]): T[] {
     const it = arrayIterator<number>(run, arr, (i) => i);
     for (let r = it.next(); !r.done; r = it.next()) cb.call(thisArg, arr[r.value], r.value, arr);
   });
+  run.tracked = { kind: 'array', view: arr };
   return arr;
 }
 
@@ -139,6 +140,12 @@ function admit(run: JobRun, index: number, item: unknown): boolean {
  * @internal
  */
 export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> & AsyncIterable<T> {
+  const view = trackedIterable(run, source);
+  run.tracked = { kind: 'sync', view, source };
+  return view;
+}
+
+function trackedIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> & AsyncIterable<T> {
   const open = () => {
     const it = source[Symbol.iterator]();
     let index = -1;
@@ -188,6 +195,12 @@ export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> 
  * @internal
  */
 export function trackAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): AsyncIterable<T> {
+  const view = trackedAsyncIterable(run, source);
+  run.tracked = { kind: 'async', view, source };
+  return view;
+}
+
+function trackedAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const it = source[Symbol.asyncIterator]();
