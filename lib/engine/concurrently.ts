@@ -274,6 +274,7 @@ class Pool {
       const i = ++index;
       run.checkFingerprint(i, item);
       const ok = this.skip(i, item);
+      if (!ok && !run.keyFn) run.skipped++; // (key: counted by skip())
       return ok ? { index: i, item, key: ok.key } : null;
     };
     if (input.kind === 'sync') {

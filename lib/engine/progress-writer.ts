@@ -5,7 +5,12 @@ import { asBackendError } from './backend-call';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
-/** ...or this many appended bytes. @internal */
+/**
+ * ...or this many appended bytes. Both limits grow with the size of the last full rewrite when it
+ * was larger (`k` times for a rewrite of `k` MiB: a large key set or many stored results), so the
+ * rewrites cost O(1) amortized per save and the journal stays below about twice its compact size.
+ * @internal
+ */
 export const COMPACT_BYTES = 1 << 20;
 
 /**
@@ -25,6 +30,8 @@ export class ProgressWriter {
   private lastSaveAt = Date.now();
   private appended = 0;
   private appendedBytes = 0;
+  private maxAppended = COMPACT_RECORDS;
+  private maxAppendedBytes = COMPACT_BYTES;
   private fullDue = true;
   private extra = '';
   private chain: Promise<void> = Promise.resolve();
@@ -80,7 +87,7 @@ export class ProgressWriter {
     const now = Date.now();
     this.sinceSave = 0;
     this.lastSaveAt = now;
-    if (!this.fullDue && this.canAppend && this.appended < COMPACT_RECORDS && this.appendedBytes < COMPACT_BYTES) {
+    if (!this.fullDue && this.canAppend && this.appended < this.maxAppended && this.appendedBytes < this.maxAppendedBytes) {
       const idx = this.doc.progress.takeDelta();
       const keys = this.doc.keys?.takeDelta() ?? '';
       let text = this.extra;
@@ -100,7 +107,11 @@ export class ProgressWriter {
     this.fullDue = false;
     this.appended = 0;
     this.appendedBytes = 0;
-    return { full: true, text: encodeFull(this.doc) };
+    const text = encodeFull(this.doc);
+    const scale = Math.max(1, text.length / COMPACT_BYTES);
+    this.maxAppended = COMPACT_RECORDS * scale;
+    this.maxAppendedBytes = COMPACT_BYTES * scale;
+    return { full: true, text };
   }
 
   private rethrowBackground(): void {

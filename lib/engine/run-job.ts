@@ -109,7 +109,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     if (resuming && doc.state !== null) run.resumed = { state: deserialize(doc.state) };
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
     else logger?.info(`starting fresh job '${name}'`);
-    if (resuming && !keyed && !run.keyFn) run.skipped = doc.progress.size;
+    if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size; // other sources count while they skip
     await writer.flush(); // the run is counted before the body starts
 
     const callArgs = args.slice();
