@@ -1,6 +1,7 @@
 /**
  * The benchmark's results: their shape (also the `--json` output) and the human-readable table.
  */
+import { formatKeyStorage, type KeyStorageReport } from './keys';
 
 /** A target: `metric op value`, e.g. ratio <= 1.5. */
 export interface Target {
@@ -59,6 +60,8 @@ export interface Report {
   durationMs: number;
   measurements: Measurement[];
   fixedCosts: FixedCost[];
+  /** the `key` option at scale (checkpoint size per million keys, compaction, keyed job cost) */
+  keyStorage: KeyStorageReport;
   /** whether every target was met */
   allPass: boolean;
 }
@@ -80,7 +83,8 @@ function metricText(m: Measurement): string {
   return `${name} ${fmt(m.value)}${unit} ${m.target.op} ${m.target.value}${unit}`;
 }
 
-function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
+/** A plain-text table. */
+export function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
@@ -119,6 +123,8 @@ export function formatReport(r: Report): string {
       new Set([1, 2, 3, 4]),
     ),
   );
+  out.push('');
+  out.push(formatKeyStorage(r.keyStorage, table));
   out.push('');
   const missed = r.measurements.filter((m) => !m.pass);
   out.push(missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`);

@@ -10,7 +10,9 @@
  *    plain `fs.writeSync` of a small line).
  * 3. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
- * Plus the fixed cost of a whole job run with a handful of items, for context.
+ * Plus the fixed cost of a whole job run with a handful of items, for context, and the `key` option
+ * at scale (bench/keys.ts): the checkpoint size per million keys of several key shapes, the cost of
+ * a compaction at a million keys, and keyed jobs against the same job without key.
  *
  * Options: `--quick` (a smoke run with few items), `--json` (machine-readable results on stdout),
  * `--dir <path>` (parent of the scratch directory; default `os.tmpdir()`).
@@ -22,6 +24,7 @@ import { fileJobs, memoryJob } from './jobs';
 import { perItemUs, type LoopTiming } from './loop-timing';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
+import { measureShapes, measureJobs, measureCompaction, type KeyStorageReport } from './keys';
 import { formatReport, meets, type FixedCost, type Measurement, type Report, type Target } from './report';
 
 interface Config {
@@ -32,6 +35,15 @@ interface Config {
   memoryItems: number;
   memoryRounds: number;
   fixedReps: number;
+  /** keys per shape for the checkpoint size, and encode/decode repetitions */
+  keyShapeKeys: number;
+  keyShapeReps: number;
+  /** items of the keyed jobs, and their rounds */
+  keyJobItems: number;
+  keyJobRounds: number;
+  /** keys of the compaction measurement, and its repetitions */
+  compactionKeys: number;
+  compactionReps: number;
 }
 
 /**
@@ -49,6 +61,12 @@ const FULL: Config = {
   memoryItems: 1_000_000,
   memoryRounds: 9,
   fixedReps: 9,
+  keyShapeKeys: 1_000_000,
+  keyShapeReps: 3,
+  keyJobItems: 1_000_000,
+  keyJobRounds: 3,
+  compactionKeys: 1_000_000,
+  compactionReps: 3,
 };
 
 const QUICK: Config = {
@@ -59,6 +77,12 @@ const QUICK: Config = {
   memoryItems: 20_000,
   memoryRounds: 2,
   fixedReps: 2,
+  keyShapeKeys: 20_000,
+  keyShapeReps: 1,
+  keyJobItems: 20_000,
+  keyJobRounds: 1,
+  compactionKeys: 20_000,
+  compactionReps: 1,
 };
 
 const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--dir <parent of the scratch directory>]';
@@ -253,6 +277,14 @@ async function fixedSection(tmp: TempDir, cfg: Config): Promise<FixedCost[]> {
   }));
 }
 
+async function keySection(tmp: TempDir, cfg: Config): Promise<KeyStorageReport> {
+  return {
+    shapes: measureShapes(cfg.keyShapeKeys, cfg.keyShapeReps, progress),
+    jobs: await measureJobs(tmp.sub('keys'), cfg.keyJobItems, cfg.keyJobRounds, progress),
+    compaction: measureCompaction(tmp.sub('compaction'), cfg.compactionKeys, cfg.compactionReps, progress),
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cfg = args.quick ? QUICK : FULL;
@@ -262,6 +294,7 @@ async function main(): Promise<void> {
   try {
     const measurements = [...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await memorySection(cfg))];
     const fixedCosts = await fixedSection(tmp, cfg);
+    const keyStorage = await keySection(tmp, cfg);
     const report: Report = {
       version: 1,
       quick: args.quick,
@@ -274,6 +307,7 @@ async function main(): Promise<void> {
       durationMs: Date.now() - started,
       measurements,
       fixedCosts,
+      keyStorage,
       allPass: measurements.every((m) => m.pass),
     };
     const fsyncUs = measurements.find((m) => m.id === 'file-strict-for-of')?.baseline.perItemUs ?? Infinity;

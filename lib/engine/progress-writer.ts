@@ -6,12 +6,15 @@ import { asBackendError } from './backend-call';
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
 /**
- * ...or this many appended bytes. Both limits grow with the size of the last full rewrite when it
- * was larger (`k` times for a rewrite of `k` MiB: a large key set or many stored results), so the
- * rewrites cost O(1) amortized per save and the journal stays below about twice its compact size.
+ * ...or this many appended bytes. When the last full rewrite was larger (a large key set, many
+ * stored results), the limits grow with it: as many appended bytes as that rewrite had, and one
+ * record per {@link COMPACT_BYTES_PER_RECORD} bytes of it. A rewrite then costs O(1) amortized per
+ * appended byte, and the journal stays below about twice its compact size.
  * @internal
  */
 export const COMPACT_BYTES = 1 << 20;
+/** See {@link COMPACT_BYTES}. @internal */
+export const COMPACT_BYTES_PER_RECORD = 32;
 
 /**
  * Decides when and how progress reaches the backend. Completions are counted here (O(1)); a due
@@ -108,9 +111,8 @@ export class ProgressWriter {
     this.appended = 0;
     this.appendedBytes = 0;
     const text = encodeFull(this.doc);
-    const scale = Math.max(1, text.length / COMPACT_BYTES);
-    this.maxAppended = COMPACT_RECORDS * scale;
-    this.maxAppendedBytes = COMPACT_BYTES * scale;
+    this.maxAppended = Math.max(COMPACT_RECORDS, text.length / COMPACT_BYTES_PER_RECORD);
+    this.maxAppendedBytes = Math.max(COMPACT_BYTES, text.length);
     return { full: true, text };
   }
 

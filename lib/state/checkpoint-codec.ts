@@ -39,7 +39,7 @@ interface Snapshot {
   updated: number;
   w: number;
   s: string;
-  keys?: (string | number)[];
+  keys?: readonly (string | number)[];
   kn?: string;
   failure: FailureInfo | null;
   state: string | null;

@@ -1,5 +1,6 @@
 import { safeState, MemoryBackend, InvalidOptionsError, InputChangedError, CheckpointCorruptError, concurrently, record, type ItemKey } from '../../lib/index';
-import { COMPACT_RECORDS } from '../../lib/engine/progress-writer';
+import { KeyProgress } from '../../lib/progress/key-progress';
+import { formatRanges } from '../../lib/progress/ranges';
 import { range } from '../helpers';
 
 type Row = { id: ItemKey };
@@ -202,13 +203,11 @@ describe('the key option', () => {
   it('the journal is compacted less often when the checkpoint is large: rewrites stay O(1) amortized per save', async () => {
     // The first item stores a 3 MiB result: every full rewrite then carries it.
     const backend = new MemoryBackend();
-    let fullBytes = 0;
-    let fulls = 0;
+    const fullSizes: number[] = [];
     let appends = 0;
     const save = backend.saveSync.bind(backend);
     backend.saveSync = (job, data) => {
-      fulls++;
-      fullBytes += data.length;
+      fullSizes.push(data.length);
       save(job, data);
     };
     const append = backend.appendSync.bind(backend);
@@ -216,16 +215,58 @@ describe('the key option', () => {
       appends++;
       append(job, data);
     };
-    const n = 4 * COMPACT_RECORDS;
+    const n = 110_000;
     const big = 'x'.repeat(3 << 20);
     const job = safeState(async (xs: number[]) => {
       for (const x of xs) if (x === 0) record(big);
     }, { name: 'keys-compaction', backend, key: (x: number) => `item-${x}`, storeResults: true });
     await job(range(n));
-    // the run's start; the rewrite that folds the big result in (its append passed 1 MiB); then
-    // one more after 3 x 4096 appends (with a fixed limit of 4096: three more)
-    expect(fulls).toBe(3);
-    expect(appends).toBeGreaterThanOrEqual(3 * COMPACT_RECORDS);
-    expect(fullBytes / n).toBeLessThan(1000);
+    // the run's start; the rewrite that folds the big result in (its append passed 1 MiB); then one
+    // after 3 MiB / 32 = 98,304 appended records (with fixed limits: one per 4096 records, 28 in all)
+    expect(fullSizes).toHaveLength(3);
+    expect(fullSizes[0]).toBeLessThan(1000);
+    expect(fullSizes[1]).toBeGreaterThan(3 << 20);
+    expect(appends).toBeGreaterThan(n - 10);
+    const rewritten = fullSizes.reduce((a, b) => a + b, 0);
+    expect(rewritten / n).toBeLessThan(200); // bytes rewritten per item
+  });
+
+  describe('KeyProgress snapshots (incremental range merge)', () => {
+    it('equals the sorted ranges of every integer key, whatever the order of marks, loads and snapshots', () => {
+      let seed = 7;
+      const rnd = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      for (let trial = 0; trial < 200; trial++) {
+        const kp = new KeyProgress();
+        const ints = new Set<number>();
+        const rest: ItemKey[] = [];
+        const span = 1 + Math.floor(rnd() * 200);
+        for (let step = 0; step < 300; step++) {
+          const r = rnd();
+          if (r < 0.7) {
+            const k = Math.floor(rnd() * span);
+            kp.markDone(k);
+            ints.add(k);
+          } else if (r < 0.8) {
+            const a = Math.floor(rnd() * span);
+            const b = a + Math.floor(rnd() * 5);
+            kp.applyRanges(`${a}-${b}`);
+            for (let k = a; k <= b; k++) ints.add(k);
+          } else if (r < 0.9) {
+            const k = rnd() < 0.5 ? `s${Math.floor(rnd() * 20)}` : -Math.floor(rnd() * 20) - 1;
+            if (kp.markDone(k)) rest.push(k);
+          } else {
+            const snap = kp.toSnapshot();
+            expect(snap.kn).toBe(formatRanges([...ints].sort((x, y) => x - y)));
+          }
+        }
+        const snap = kp.toSnapshot();
+        expect(snap.kn).toBe(formatRanges([...ints].sort((x, y) => x - y)));
+        expect(snap.keys).toEqual(rest);
+        expect(kp.size).toBe(ints.size + rest.length);
+      }
+    });
   });
 });
