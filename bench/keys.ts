@@ -4,7 +4,7 @@ import { SafeState, FileBackend, type WriteOptions } from '../lib/index';
 import { KeyProgress, type ItemKey } from '../lib/progress/key-progress';
 import { newDoc } from '../lib/state/checkpoint-doc';
 import { encodeFull, encodeSnapshot, decodeCheckpoint } from '../lib/state/checkpoint-codec';
-import { COMPACT_BYTES, COMPACT_RECORDS } from '../lib/engine/progress-writer';
+import { COMPACT_BYTES, COMPACT_BYTES_PER_RECORD, COMPACT_RECORDS } from '../lib/engine/progress-writer';
 import type { LoopTiming } from './loop-timing';
 import { median } from './stats';
 
@@ -57,7 +57,7 @@ export interface KeyCompaction {
   /** median ms of a full rewrite (write temp file, [fsync], rename, [fsync dir]) */
   strictMs: number;
   processMs: number;
-  /** records appended between two compactions at this size, and the strict rewrite amortized over them (µs per save) */
+  /** records appended (one key each) between two compactions at this size, and the strict rewrite amortized over them (µs per save) */
   recordsBetween: number;
   strictAmortizedUs: number;
 }
@@ -267,7 +267,9 @@ export function measureCompaction(dir: string, n: number, reps: number, progress
     proc.push(timeMs(() => backend.saveSync('bench-compaction', encodeFull(doc), { durability: 'process' })));
   }
   fs.rmSync(backend.location('bench-compaction'), { force: true });
-  const recordsBetween = Math.round(COMPACT_RECORDS * Math.max(1, bytes / COMPACT_BYTES));
+  // the engine's rule (progress-writer.ts), with the append record of one key at saveEvery 1
+  const recordBytes = `k${JSON.stringify([`user-${n}`])} ${Date.now()}\n`.length;
+  const recordsBetween = Math.round(Math.min(Math.max(COMPACT_RECORDS, bytes / COMPACT_BYTES_PER_RECORD), Math.max(COMPACT_BYTES, bytes) / recordBytes));
   return { keys: n, bytes, strictMs: median(strict), processMs: median(proc), recordsBetween, strictAmortizedUs: (median(strict) * 1000) / recordsBetween };
 }
 

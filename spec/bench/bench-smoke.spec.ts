@@ -59,4 +59,23 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
       expect(positive(f.medianMs) && positive(f.minMs) && f.reps > 0).toBe(true);
     }
   });
+
+  it('reports the key option at scale: checkpoint size per key shape, keyed jobs, compaction', () => {
+    const k = report.keyStorage;
+    expect(k.shapes.map((s: { id: string }) => s.id)).toEqual(['int-sequential', 'int-gaps', 'int-random', 'str-short', 'str-uuid']);
+    for (const s of k.shapes) {
+      const numbers = { keys: s.keys, compactBytes: s.compactBytes, jsonBytes: s.jsonBytes, compactMBPerMillion: s.compactMBPerMillion, jsonMBPerMillion: s.jsonMBPerMillion };
+      for (const [name, v] of Object.entries(numbers)) expect({ id: s.id, [name]: positive(v) }).toEqual({ id: s.id, [name]: true });
+      expect(Number.isFinite(s.encodeMs) && Number.isFinite(s.decodeMs)).toBe(true);
+      expect(s.compactBytes).toBeLessThanOrEqual(s.jsonBytes + 2);
+    }
+    // consecutive integer keys fold into one range
+    const seq = k.shapes[0];
+    expect(seq.compactBytes).toBeLessThan(50);
+    expect(k.jobs.map((j: { id: string }) => j.id)).toEqual(['key-string', 'key-int']);
+    for (const j of k.jobs) {
+      for (const v of [j.items, j.rounds, j.perItemUs, j.baselinePerItemUs, j.bytesWrittenPerItem, j.checkpointBytes]) expect({ id: j.id, ok: positive(v) }).toEqual({ id: j.id, ok: true });
+    }
+    for (const v of [k.compaction.keys, k.compaction.bytes, k.compaction.strictMs, k.compaction.processMs, k.compaction.recordsBetween]) expect(positive(v)).toBe(true);
+  });
 });
