@@ -33,7 +33,8 @@ import { phaseHook } from '../util/test-phase';
  * @param items - the tracked argument of the running job (an array, iterable or async iterable)
  * @param limit - maximum number of callbacks in flight (an integer >= 1)
  * @param fn - called with each undone item and its index in the input
- * @returns resolves when every item is done and saved, rejects with the first error
+ * @returns resolves when every item is done and saved (also with `saveEvery` > 1), rejects with the
+ *   first error once the completions of the items that were in flight are saved
  * @throws {@link NoActiveJobError} outside a running job
  * @throws TypeError when `items` is not the job's tracked argument, or `fn` is not a function
  * @throws {@link InvalidOptionsError} (option `limit`) when `limit` is not an integer >= 1
@@ -171,6 +172,14 @@ class Pool {
         }
       }
       while (this.active > 0) await this.slotFreed();
+    }
+    // completions not due for a save yet (saveEvery > 1) are saved before concurrently() returns
+    if (this.run.writer.pending) {
+      try {
+        await this.saves.request();
+      } catch (e) {
+        this.fail(e, -1);
+      }
     }
     if (this.failure !== null) {
       this.run.concurrentFailure = this.failure;

@@ -336,6 +336,16 @@ describe('concurrently()', () => {
       expect(Math.max(...done)).toBeLessThanOrEqual(26);
     });
 
+    it('with saveEvery N, every completion is saved when concurrently() returns', async () => {
+      let doneAfter = -1;
+      const job = safeState(async (xs: number[]) => {
+        await concurrently(xs, 3, async () => sleep(1));
+        doneAfter = (await job.peekCheckpoint())!.completedIndices.size;
+      }, { name: 'conc-every-end', backend: new MemoryBackend(), saveEvery: 10 });
+      await job(range(15));
+      expect(doneAfter).toBe(15);
+    });
+
     it('saveIntervalMs saves pending completions on time with a large saveEvery', async () => {
       const backend = new MemoryBackend();
       let progressSaves = 0;
