@@ -13,11 +13,18 @@ export interface FileJobs {
   close(): Promise<void>;
 }
 
-/** FileBackend jobs in `dir` with the given durability, saving after every item. */
-export function fileJobs(dir: string, durability: Durability): FileJobs {
+/** Signing (and encryption) options of a benchmarked job: `secret`, `encrypt`. */
+export interface SealOptions {
+  secret?: string;
+  encrypt?: boolean;
+}
+
+/** FileBackend jobs in `dir` with the given durability, saving after every item (optionally signed or encrypted). */
+export function fileJobs(dir: string, durability: Durability, seal: SealOptions = {}): FileJobs {
   const backend = new FileBackend({ dir });
+  const tag = seal.encrypt ? '-encrypted' : seal.secret ? '-signed' : '';
   class FileJob {
-    @SafeState({ name: `bench-file-${durability}-for-of`, backend, durability, saveEvery: 1 })
+    @SafeState({ name: `bench-file-${durability}${tag}-for-of`, backend, durability, saveEvery: 1, ...seal })
     async forOf(items: number[]): Promise<LoopTiming> {
       let sum = 0;
       let n = 0;
@@ -30,7 +37,7 @@ export function fileJobs(dir: string, durability: Durability): FileJobs {
       return { first, end, n, sum };
     }
 
-    @SafeState({ name: `bench-file-${durability}-for-await`, backend, durability, saveEvery: 1 })
+    @SafeState({ name: `bench-file-${durability}${tag}-for-await`, backend, durability, saveEvery: 1, ...seal })
     async forAwait(items: number[]): Promise<LoopTiming> {
       let sum = 0;
       let n = 0;

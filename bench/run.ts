@@ -8,7 +8,9 @@
  *    per-item cost / (small `fs.writeSync` append + `fs.fdatasyncSync`). Target ratio <= 1.5.
  * 2. FileBackend, durability 'process', saveEvery 1: per-item cost <= 5 µs (also shown against a
  *    plain `fs.writeSync` of a small line).
- * 3. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
+ * 3. Signing and encryption (`secret`, `encrypt`), durability 'process', saveEvery 1: per-item
+ *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
+ * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
  * Plus the fixed cost of a whole job run with a handful of items, for context, and the `key` option
  * at scale (bench/keys.ts): the checkpoint size per million keys of several key shapes, the cost of
@@ -216,6 +218,32 @@ async function processSection(tmp: TempDir, cfg: Config): Promise<Measurement[]>
   ];
 }
 
+/**
+ * What signing (`secret`) and encryption (`encrypt`) add per save: 'process' durability (no fsync
+ * to hide behind), saveEvery 1, `for..of`, against the same job unsigned in the same rounds.
+ */
+async function sealSection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {
+  const plain = fileJobs(tmp.sub('seal-plain'), 'process');
+  const signed = fileJobs(tmp.sub('seal-signed'), 'process', { secret: 'bench-secret-0123456789' });
+  const encrypted = fileJobs(tmp.sub('seal-encrypted'), 'process', { secret: 'bench-secret-0123456789', encrypt: true });
+  const items = range(cfg.processItems);
+  const [base, sig, enc] = await interleave(
+    `signing, durability 'process', ${items.length} items`,
+    [
+      { name: 'unsigned', run: () => timed(plain.forOf, items) },
+      { name: 'signed', run: () => timed(signed.forOf, items) },
+      { name: 'encrypted', run: () => timed(encrypted.forOf, items) },
+    ],
+    cfg.processRounds,
+  );
+  await Promise.all([plain.close(), signed.close(), encrypted.close()]);
+  const baseLabel = "File 'process' unsigned, for..of";
+  return [
+    measurement('file-process-signed-for-of', "File 'process' + secret (HMAC per record), for..of", items.length, baseLabel, sig, base, { metric: 'overheadUs', op: '<', value: 4 }),
+    measurement('file-process-encrypted-for-of', "File 'process' + secret + encrypt (AES-GCM per record), for..of", items.length, baseLabel, enc, base, { metric: 'overheadUs', op: '<', value: 10 }),
+  ];
+}
+
 async function memorySection(cfg: Config): Promise<Measurement[]> {
   const job = memoryJob(1000);
   const items = range(cfg.memoryItems);
@@ -292,7 +320,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = os.loadavg()[0];
   try {
-    const measurements = [...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await memorySection(cfg))];
+    const measurements = [
+      ...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await sealSection(tmp, cfg)), ...(await memorySection(cfg)),
+    ];
     const fixedCosts = await fixedSection(tmp, cfg);
     const keyStorage = await keySection(tmp, cfg);
     const report: Report = {

@@ -9,12 +9,21 @@ export { SafeState, type AsyncMethod, type MethodDecorator } from './decorators/
 export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';
-export { checkpoint, resumeState, record } from './engine/job-context';
+export { checkpoint, resumeState, resumeFrozenState, resumeResults, record } from './engine/job-context';
 export { concurrently } from './engine/concurrently';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';
 export type { ItemKey } from './progress/key-progress';
+
+export { registerReconnector, unregisterReconnector, listReconnectors } from './reconnect/registry';
+export type { ReconnectorOptions, ReconnectorInfo } from './reconnect/reconnector';
+export type { LiveDescriptor } from './reconnect/hooks';
+export {
+  registerCredentials, resolveCredentials, type CredentialsRequest, type Credentials, type CredentialsResolver, type CredentialsMatcher,
+} from './reconnect/credentials';
+export { SERIALIZATION_LIMITS } from './state/limits';
+export { SECRET_ENV } from './state/keyring';
 
 export { StateBackend, type Durability, type WriteOptions } from './backends/state-backend';
 export type { BackendLock, LockHolder } from './backends/lock';

@@ -1,6 +1,6 @@
 import type { CheckpointDoc, FailureInfo } from '../state/checkpoint-doc';
 import type { ItemKey } from '../progress/key-progress';
-import { deserializeInert } from '../state/serializer';
+import { inertStored } from './stored-values';
 
 /** The set of completed item indices of a checkpoint. */
 export interface CompletedIndices extends Iterable<number> {
@@ -46,17 +46,18 @@ export class Checkpoint {
   readonly updatedAt: Date;
 
   /** @internal */
-  constructor(doc: CheckpointDoc) {
+  constructor(doc: CheckpointDoc, location: string | null = null) {
     const p = doc.progress.clone();
     this.jobName = doc.jobName;
     this.completedIndices = { has: (i: number) => p.isDone(i), get size() { return p.size; }, [Symbol.iterator]: () => p.indices() };
     this.completedKeys = doc.keys ? new Set(doc.keys.keys) : null;
     this.totalItems = doc.totalItems;
     this.lastFailure = doc.lastFailure;
-    this.frozenState = doc.frozenState === null ? undefined : deserializeInert(doc.frozenState);
-    this.state = doc.state === null ? undefined : deserializeInert(doc.state);
+    const inert = (text: string, root: string) => inertStored(text, root, doc.jobName, location);
+    this.frozenState = doc.frozenState === null ? undefined : inert(doc.frozenState, 'this');
+    this.state = doc.state === null ? undefined : inert(doc.state, 'state');
     const results = new Map<ItemKey, unknown>();
-    for (const [k, v] of doc.results) results.set(JSON.parse(k) as ItemKey, deserializeInert(v));
+    for (const [k, v] of doc.results) results.set(JSON.parse(k) as ItemKey, inert(v, `results[${k}]`));
     this.results = results;
     this.runCount = doc.runCount;
     this.complete = doc.complete;

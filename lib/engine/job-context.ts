@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { JobRun } from './job-run';
-import type { ItemKey } from '../progress/key-progress';
 import { NoActiveJobError } from '../errors/no-active-job-error';
 import { SafeStateError } from '../errors/safe-state-error';
 import { serialize } from '../state/serializer';
+import { reviveStored } from './stored-values';
+import type { ItemKey } from '../progress/key-progress';
 
 const KEY = Symbol.for('safe-state.job-context.v1');
 const g = globalThis as unknown as Record<symbol, AsyncLocalStorage<JobRun> | undefined>;
@@ -61,7 +62,9 @@ export async function checkpoint(state?: unknown): Promise<void> {
 
 /**
  * The state saved by `checkpoint()` in the previous run of the running job, or `undefined` on a
- * fresh start. Outside a job it throws {@link NoActiveJobError}.
+ * fresh start. Live objects in it (connections, streams, sockets) were rebuilt by their
+ * reconnectors before the body started (see `registerReconnector`). Outside a job it throws
+ * {@link NoActiveJobError}.
  * @typeParam T - the state's type (not checked at run time)
  * @example
  * ```ts
@@ -71,6 +74,63 @@ export async function checkpoint(state?: unknown): Promise<void> {
 export function resumeState<T = unknown>(): T | undefined {
   const run = activeJob('resumeState');
   return run.resumed?.state as T | undefined;
+}
+
+/**
+ * The job instance's own fields as the previous run captured them when it failed (its
+ * `frozenState`), with their live objects rebuilt by their reconnectors; `undefined` on a fresh
+ * start or when the previous run did not fail. Rebuilt on the first call only (later calls answer
+ * the same objects), so a job that never asks opens no connection for them: the rebuilt objects
+ * are yours to use and close. A field that could not be saved reads `{ unserializable: '<Type>' }`.
+ * Outside a job it throws {@link NoActiveJobError}.
+ *
+ * @typeParam T - the fields' type (not checked at run time)
+ * @example
+ * ```ts
+ * @SafeState({ name: 'import' })
+ * async run(rows: Row[]) {
+ *   const before = await resumeFrozenState<{ cursor: string }>();
+ *   if (before) this.cursor = before.cursor;
+ *   for (const row of rows) await this.save(row);
+ * }
+ * ```
+ */
+export function resumeFrozenState<T = Record<string, unknown>>(): Promise<T | undefined> {
+  const run = activeJob('resumeFrozenState');
+  const prev = run.previous;
+  if (!prev || prev.frozen === null) return Promise.resolve(undefined);
+  const frozen = prev.frozen;
+  run.revived.frozen ??= reviveStored(frozen, 'this', run.name, prev.location);
+  return run.revived.frozen as Promise<T>;
+}
+
+/**
+ * The results that earlier runs stored with `record()` (option `storeResults`), by item index (or
+ * item key with the `key` option), with live objects rebuilt; an empty map on a fresh start.
+ * Rebuilt on the first call only. Outside a job it throws {@link NoActiveJobError}.
+ *
+ * @typeParam T - the results' type (not checked at run time)
+ * @example
+ * ```ts
+ * @SafeState({ name: 'sizes', storeResults: true })
+ * async run(urls: string[]) {
+ *   const earlier = await resumeResults<number>();
+ *   let total = [...earlier.values()].reduce((a, b) => a + b, 0);
+ *   for (const u of urls) { const n = await size(u); record(n); total += n; }
+ *   return total;
+ * }
+ * ```
+ */
+export function resumeResults<T = unknown>(): Promise<ReadonlyMap<ItemKey, T>> {
+  const run = activeJob('resumeResults');
+  const prev = run.previous;
+  run.revived.results ??= (async () => {
+    const out = new Map<ItemKey, unknown>();
+    if (!prev) return out;
+    for (const [k, text] of prev.results) out.set(JSON.parse(k) as ItemKey, await reviveStored(text, `results[${k}]`, run.name, prev.location));
+    return out;
+  })();
+  return run.revived.results as Promise<ReadonlyMap<ItemKey, T>>;
 }
 
 /**

@@ -4,6 +4,7 @@ import { loadCheckpoint } from './load-checkpoint';
 import { Checkpoint } from './checkpoint';
 import { currentHolder } from '../backends/lock';
 import { asBackendError } from './backend-call';
+import { keyringFor } from '../state/keyring';
 
 /**
  * Inspects and clears one job's checkpoint, without running it. Returned by `SafeState.of()`; the
@@ -48,8 +49,8 @@ export function makeHandle(def: JobDefinition, thisArg: unknown): JobHandle {
     },
     peekCheckpoint: () =>
       withBackend(async (backend, name) => {
-        const doc = await loadCheckpoint(backend, name);
-        return doc ? new Checkpoint(doc) : null;
+        const doc = await loadCheckpoint(backend, name, keyringFor(def.options));
+        return doc ? new Checkpoint(doc, backend.location(name)) : null;
       }),
     clearCheckpoint: () =>
       withBackend(async (backend, name) => {

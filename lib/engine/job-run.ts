@@ -30,8 +30,12 @@ export class JobRun {
   /** done items passed over without running the body */
   skipped = 0;
   private reportedSkips = false;
-  /** state restored from the previous run (deserialized lazily) */
+  /** state restored from the previous run (rebuilt before the body runs) */
   resumed: { state: unknown } | null = null;
+  /** what the previous run left besides its state (rebuilt on demand: see resumeFrozenState, resumeResults) */
+  previous: { frozen: string | null; results: ReadonlyMap<string, string>; location: string | null } | null = null;
+  /** rebuilt frozen fields and results, once asked for */
+  revived: { frozen?: Promise<unknown>; results?: Promise<ReadonlyMap<ItemKey, unknown>> } = {};
   /** the tracked argument as the body got it, and its source (set by tracked-input.ts) */
   tracked: TrackedInput | null = null;
   /** indices of the items in flight in `concurrently()`, while it runs; else null */

@@ -3,13 +3,17 @@ import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { CodecError, decodeCheckpoint } from '../state/checkpoint-codec';
 import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
 import { asBackendError } from './backend-call';
+import type { Keyring } from '../state/keyring';
+import { openSealed } from '../state/sealer';
 
 /**
- * Loads and decodes a job's checkpoint; `null` when there is none. Damage fails with
- * {@link CheckpointCorruptError} naming the job and the location; the stored data is left as it is.
+ * Loads, verifies (with a keyring: signature, decryption) and decodes a job's checkpoint; `null`
+ * when there is none. Damage, a signature that does not match, or unsigned data while a secret is
+ * configured fail with {@link CheckpointCorruptError} naming the job and the location; the stored
+ * data is left as it is.
  * @internal
  */
-export async function loadCheckpoint(backend: StateBackend, jobName: string): Promise<CheckpointDoc | null> {
+export async function loadCheckpoint(backend: StateBackend, jobName: string, keyring: Keyring | null = null): Promise<CheckpointDoc | null> {
   let text: string | null;
   try {
     text = await backend.load(jobName);
@@ -20,7 +24,7 @@ export async function loadCheckpoint(backend: StateBackend, jobName: string): Pr
   const where = backend.location(jobName);
   try {
     if (typeof text !== 'string') throw new CodecError(1, `the backend returned ${typeof text} instead of text`);
-    const doc = decodeCheckpoint(text);
+    const doc = decodeCheckpoint(openSealed(text, keyring, jobName));
     if (doc.jobName !== jobName) throw new CodecError(1, `it belongs to job '${doc.jobName}'`);
     return doc;
   } catch (e) {

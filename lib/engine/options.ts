@@ -1,6 +1,7 @@
 import type { StateBackend, Durability } from '../backends/state-backend';
 import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
+import { MIN_SECRET_LENGTH } from '../state/keyring';
 
 /** A logger for verbose output: progress lines go to `info`, problems to `warn`. */
 export interface SafeStateLogger {
@@ -47,9 +48,15 @@ export interface SafeStateOptions<This = any> {
   chunkSize?: number;
   /** How long a completed shared job's record is kept (ms). Default 24 h. */
   completedTtlMs?: number;
-  /** Key(s) to sign stored state with HMAC-SHA256 (the first signs, all verify). Default: `SAFE_STATE_SECRET`. */
+  /**
+   * Secret(s) (at least 16 characters each) to sign stored checkpoints with HMAC-SHA256: a
+   * checkpoint whose signature does not verify, or an unsigned one, fails to load with
+   * `CheckpointCorruptError`. With a list, the first signs and all verify (key rotation). Default:
+   * the `SAFE_STATE_SECRET` environment variable (several secrets separated by commas), else none.
+   * See docs/security.md.
+   */
   secret?: string | string[];
-  /** With a secret, also encrypt stored state (AES-256-GCM). Default `false`. */
+  /** With a secret, also encrypt stored checkpoints (AES-256-GCM). Default `false`. */
   encrypt?: boolean;
   /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
@@ -111,9 +118,10 @@ export function validateOptions(options: unknown): SafeStateOptions {
   if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
   if (o.secret !== undefined) {
     const list = Array.isArray(o.secret) ? o.secret : [o.secret];
-    if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < 16)) fail('secret', 'must be a string (or a list of strings) of at least 16 characters');
-    fail('secret', 'signing checkpoints is not available in this version of safe-state');
+    if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)) {
+      fail('secret', `must be a string (or a non-empty list of strings) of at least ${MIN_SECRET_LENGTH} characters`);
+    }
   }
-  if (o.encrypt === true) fail('encrypt', 'encryption is not available in this version of safe-state');
+  // encrypt without a secret option may still get one from SAFE_STATE_SECRET: checked at each run
   return o as SafeStateOptions;
 }

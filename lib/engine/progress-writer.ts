@@ -1,6 +1,7 @@
 import type { StateBackend, WriteOptions } from '../backends/state-backend';
 import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { encodeFull, encodeResult } from '../state/checkpoint-codec';
+import type { Sealer } from '../state/sealer';
 import { asBackendError } from './backend-call';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
@@ -47,6 +48,8 @@ export class ProgressWriter {
     private readonly saveEvery: number,
     private readonly saveIntervalMs: number | undefined,
     durability: WriteOptions['durability'],
+    /** signs (and encrypts) what is written, when the job has a secret */
+    private readonly sealer: Sealer | null = null,
   ) {
     this.sync = typeof backend.saveSync === 'function';
     this.canAppend = this.sync ? typeof backend.appendSync === 'function' : typeof backend.append === 'function';
@@ -101,7 +104,7 @@ export class ProgressWriter {
       if (idx !== '' || keys !== '') this.doc.updatedAt = now;
       this.appended++;
       this.appendedBytes += text.length;
-      return { full: false, text };
+      return { full: false, text: this.sealer ? this.sealer.sealRecords(text) : text };
     }
     this.doc.updatedAt = now;
     this.doc.progress.clearPending();
@@ -110,10 +113,10 @@ export class ProgressWriter {
     this.fullDue = false;
     this.appended = 0;
     this.appendedBytes = 0;
-    const text = encodeFull(this.doc);
-    this.maxAppended = Math.max(COMPACT_RECORDS, text.length / COMPACT_BYTES_PER_RECORD);
-    this.maxAppendedBytes = Math.max(COMPACT_BYTES, text.length);
-    return { full: true, text };
+    const full = encodeFull(this.doc);
+    this.maxAppended = Math.max(COMPACT_RECORDS, full.length / COMPACT_BYTES_PER_RECORD);
+    this.maxAppendedBytes = Math.max(COMPACT_BYTES, full.length);
+    return { full: true, text: this.sealer ? this.sealer.sealFull(full) : full };
   }
 
   private rethrowBackground(): void {

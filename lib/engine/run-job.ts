@@ -12,7 +12,10 @@ import { asBackendError } from './backend-call';
 import { currentHolder } from '../backends/lock';
 import { newDoc, type CheckpointDoc, type FailureInfo } from '../state/checkpoint-doc';
 import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
-import { deserialize, typeName } from '../state/serializer';
+import { typeName } from '../state/serializer';
+import { keyringFor } from '../state/keyring';
+import { Sealer } from '../state/sealer';
+import { reviveStored } from './stored-values';
 import { KeyProgress } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
@@ -87,10 +90,12 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw new TypeError(`safe-state job '${name}': argument ${argIndex} is not iterable (got ${typeName(args[argIndex])}); pass an array or an (async) iterable, or set 'iterableArg' or 'autoIterate: false'`);
     }
   }
+  const keyring = keyringFor(opts);
   const { backend, owned } = resolveBackend(opts);
   const lock = await backend.lock(name, currentHolder());
   try {
-    let doc = await loadCheckpoint(backend, name);
+    const where = backend.location(name);
+    let doc = await loadCheckpoint(backend, name, keyring);
     let resuming = doc !== null && !doc.complete;
     const keyed = typeof opts.key === 'function';
     if (doc && resuming) checkInput(name, doc, info, info ? args[argIndex] : undefined, keyed);
@@ -104,9 +109,15 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     if (info) doc.totalItems = info.totalItems;
     doc.runCount++;
     doc.complete = false;
-    const writer = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict');
+    const sealer = keyring ? new Sealer(keyring, name) : null;
+    const writer = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer);
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
-    if (resuming && doc.state !== null) run.resumed = { state: deserialize(doc.state) };
+    if (resuming) {
+      // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
+      // reconnect leaves the checkpoint as it was; frozen fields and results are rebuilt on demand
+      if (doc.state !== null) run.resumed = { state: await reviveStored(doc.state, 'state', name, where) };
+      run.previous = { frozen: doc.frozenState, results: new Map(doc.results), location: where };
+    }
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
     else logger?.info(`starting fresh job '${name}'`);
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size; // other sources count while they skip
@@ -114,7 +125,6 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
 
     const callArgs = args.slice();
     if (info) callArgs[argIndex] = wrapInput(run, info, args[argIndex]);
-    const where = backend.location(name);
     const interval = opts.saveIntervalMs !== undefined ? setInterval(() => {
       if (writer.intervalDue()) writer.flush().catch(() => undefined); // a failing save surfaces at the next item
     }, Math.max(10, Math.min(opts.saveIntervalMs, 1000))) : null;

@@ -1,8 +1,10 @@
 import { SafeStateError, hasCode } from './safe-state-error';
 
 /**
- * A value in saved state can neither be serialized nor rebuilt by a registered reconnector.
- * The message names the property path and the value's type, e.g. `state.client.socket (Socket)`.
+ * A value in saved state can neither be serialized nor rebuilt by a registered reconnector, its
+ * reconnector cannot describe it (an unconnected socket, an in-memory database), or it is beyond
+ * the serialization limits (`SERIALIZATION_LIMITS`). The message names the property path and the
+ * value's type, e.g. `state.client.socket (Socket)`.
  *
  * @example
  * ```ts
@@ -20,10 +22,12 @@ export class UnserializableStateError extends SafeStateError {
   /**
    * @param path - property path
    * @param valueType - the value's type name
-   * @param options - standard `ErrorOptions`
+   * @param options - standard `ErrorOptions`, plus `detail`: why it cannot be saved (default: it
+   *   is neither serializable nor handled by a registered reconnector)
    */
-  constructor(path: string, valueType: string, options?: ErrorOptions) {
-    super('UNSERIALIZABLE_STATE', `cannot save ${path} (${valueType}): it is neither serializable nor handled by a registered reconnector (see registerReconnector)`, options);
+  constructor(path: string, valueType: string, options?: ErrorOptions & { detail?: string }) {
+    const detail = options?.detail ?? 'it is neither serializable nor handled by a registered reconnector (see registerReconnector)';
+    super('UNSERIALIZABLE_STATE', `cannot save ${path} (${valueType}): ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.path = path;
     this.valueType = valueType;
   }

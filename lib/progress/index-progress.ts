@@ -1,6 +1,13 @@
 import { formatRanges, parseRanges } from './ranges';
 
 /**
+ * Most done indices kept above the watermark (a JavaScript Set holds at most 2^24): a progress
+ * record asking for more is refused before anything is allocated (docs/security.md).
+ * @internal
+ */
+export const MAX_SPARSE = 16_000_000;
+
+/**
  * Which item indices are done: a watermark (every index below it is done) plus a sparse set of
  * done indices above it. A sequential job's record is O(1) whatever the number of items done; out
  * of order completions (concurrently) keep the sparse set about as large as the concurrency limit.
@@ -79,12 +86,20 @@ export class IndexProgress {
     return i;
   }
 
-  /** Applies a ranges text (from a delta record or a snapshot's sparse part). */
+  /**
+   * Applies a ranges text (from a delta record or a snapshot's sparse part). A text that would put
+   * more than {@link MAX_SPARSE} indices above the watermark throws before allocating them.
+   */
   applyRanges(text: string): void {
     parseRanges(text, (a, b) => {
       if (a <= this.watermark) {
         if (b >= this.watermark) this.watermark = b + 1;
-      } else for (let i = a; i <= b; i++) this.sparse.add(i);
+      } else {
+        if (b - a + 1 > MAX_SPARSE - this.sparse.size) {
+          throw new Error(`the progress record lists more than ${MAX_SPARSE} completed items out of order (range ${a}-${b})`);
+        }
+        for (let i = a; i <= b; i++) this.sparse.add(i);
+      }
     });
     for (const i of this.sparse) if (i < this.watermark) this.sparse.delete(i);
     if (this.sparse.size !== 0) while (this.sparse.delete(this.watermark)) this.watermark++;

@@ -8,8 +8,10 @@ import type { LockHolder } from '../backends/lock';
 export interface GlobalRegistry {
   /** in-process job locks, per backend scope object */
   inProcessLocks: WeakMap<object, Map<string, LockHolder>>;
-  /** reconnectors by stable name (filled by the reconnect registry) */
+  /** reconnectors by stable name (filled by the reconnect registry; entries: see lib/reconnect/registry.ts) */
   reconnectors: Map<string, unknown>;
+  /** credentials resolvers, in registration order (see lib/reconnect/credentials.ts) */
+  credentials: unknown[];
   /** transaction adapters, in registration order */
   transactionAdapters: unknown[];
   /** job names already warned about (one warning per job per process) */
@@ -23,8 +25,10 @@ export function globalRegistry(): GlobalRegistry {
   const g = globalThis as unknown as Record<symbol, GlobalRegistry | undefined>;
   let r = g[KEY];
   if (!r) {
-    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), transactionAdapters: [], warned: new Set() };
+    r = { inProcessLocks: new WeakMap(), reconnectors: new Map(), credentials: [], transactionAdapters: [], warned: new Set() };
     Object.defineProperty(globalThis, KEY, { value: r, enumerable: false, configurable: false, writable: false });
   }
+  // a copy of safe-state older than a field may have created the object without it
+  r.credentials ??= [];
   return r;
 }

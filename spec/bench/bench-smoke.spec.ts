@@ -41,7 +41,10 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
 
   it('reports every measurement with finite positive numbers', () => {
     const ids = report.measurements.map((m: { id: string }) => m.id);
-    expect(ids).toEqual(['file-strict-for-of', 'file-strict-for-await', 'file-process-for-of', 'file-process-for-await', 'memory-overhead']);
+    expect(ids).toEqual([
+      'file-strict-for-of', 'file-strict-for-await', 'file-process-for-of', 'file-process-for-await', 'file-process-signed-for-of',
+      'file-process-encrypted-for-of', 'memory-overhead',
+    ]);
     for (const m of report.measurements) {
       const numbers = { perItemUs: m.perItemUs, baselineUs: m.baseline.perItemUs, ratio: m.ratio, target: m.target.value, items: m.items, rounds: m.rounds };
       for (const [k, v] of Object.entries(numbers)) expect({ id: m.id, [k]: positive(v) }).toEqual({ id: m.id, [k]: true });

@@ -1,0 +1,39 @@
+import * as http from 'node:http';
+import type { BuiltinReconnector } from './builtin';
+
+/** Agent settings worth saving (all plain values). @internal */
+export const AGENT_SETTINGS = ['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'scheduling', 'timeout', 'noDelay'];
+
+/** Plain-valued settings of an agent's `options` among `names`. @internal */
+export function agentSettings(options: Record<string, unknown> | undefined, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of names) {
+    const v = options?.[k];
+    if (v !== undefined && v !== null && ['string', 'number', 'boolean'].includes(typeof v)) out[k] = v;
+  }
+  return out;
+}
+
+interface Meta {
+  global?: true;
+  options?: Record<string, unknown>;
+}
+
+/**
+ * `http.Agent` (exactly that class): saved as its pool settings (keepAlive, maxSockets…);
+ * `http.globalAgent` is saved as such and comes back as the new process's global agent.
+ * @internal
+ */
+export const httpAgent: BuiltinReconnector = {
+  name: 'http.Agent',
+  describes: 'http.Agent',
+  matches: (v) => v instanceof http.Agent && Object.getPrototypeOf(v) === http.Agent.prototype,
+  extract(a: http.Agent & { options?: Record<string, unknown> }): Meta {
+    if (a === http.globalAgent) return { global: true };
+    return { options: agentSettings(a.options, AGENT_SETTINGS) };
+  },
+  reconnect: (meta: Meta) => (meta.global ? http.globalAgent : new http.Agent(meta.options as http.AgentOptions)),
+  dispose: (a: http.Agent) => {
+    if (a !== http.globalAgent) a.destroy();
+  },
+};
