@@ -201,7 +201,11 @@ class Pool {
     if (this.failure === null) this.failure = { error, index };
     else {
       const e = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.run.logger?.warn(`concurrently(): item ${index >= 0 ? index : '-'} failed too, after the first error: ${e}`);
+      try {
+        this.run.logger?.warn(`concurrently(): item ${index >= 0 ? index : '-'} failed too, after the first error: ${e}`);
+      } catch {
+        /* a logger that throws must not turn into an unhandled rejection */
+      }
     }
     this.signal();
   }

@@ -3,6 +3,16 @@ import { parseRanges } from './ranges';
 /** An item identity for the `key` option. */
 export type ItemKey = string | number;
 
+/**
+ * Most done keys a keyed job keeps (a JavaScript Set holds at most 2^24): a checkpoint asking for
+ * more is refused before anything is allocated, and a run that would complete more fails with a
+ * clear error (docs/security.md, docs/resume.md).
+ * @internal
+ */
+export const MAX_KEYS = 16_000_000;
+
+const tooMany = (what: string) => new Error(`${what} more than ${MAX_KEYS} done keys (the limit of the key option)`);
+
 /** Whether a key is stored in the ranges part of a snapshot (a non-negative safe integer). */
 const isIndexLike = (k: ItemKey): k is number => typeof k === 'number' && Number.isSafeInteger(k) && k >= 0;
 
@@ -43,6 +53,7 @@ export class KeyProgress {
 
   private insert(key: ItemKey): boolean {
     if (this.keys.has(key)) return false;
+    if (this.keys.size >= MAX_KEYS) throw tooMany('the job would have');
     this.keys.add(key);
     if (isIndexLike(key)) this.added.push(key, key);
     else this.rest.push(key);
@@ -83,6 +94,7 @@ export class KeyProgress {
   /** Applies the ranges text of integer keys (a snapshot's `kn`). */
   applyRanges(text: string): void {
     parseRanges(text, (a, b) => {
+      if (b - a + 1 > MAX_KEYS - this.keys.size) throw tooMany(`the key range ${a}-${b} makes`);
       for (let k = a; k <= b; k++) this.keys.add(k);
       this.added.push(a, b);
     });

@@ -100,8 +100,12 @@ describe('concurrently()', () => {
     const job = safeState(async (xs: number[]) => {
       await concurrently(xs, 3, async (x) => {
         if (x === 0) {
-          await sleep(60);
-          seenWhileZeroRuns = doneSet(await job.peekCheckpoint());
+          // wait (in the first slot) until the other slots have completed and saved items 1..5
+          for (let t = 0; t < 2500; t++) {
+            seenWhileZeroRuns = doneSet(await job.peekCheckpoint());
+            if (seenWhileZeroRuns.size >= 5) break;
+            await sleep(2);
+          }
         } else await sleep(1);
       });
     }, { name: 'conc-out-of-order', backend });
@@ -116,14 +120,24 @@ describe('concurrently()', () => {
     const completed: number[] = [];
     const boom = new Error('item 5 failed');
     let fail = true;
+    // item 5 fails once 6, 7 and 8 are in flight (with 5: the limit of 4); they finish after it
+    let laterStarted = 0;
+    let allLaterStarted!: () => void;
+    const laterRunning = new Promise<void>((r) => (allLaterStarted = r));
+    let releaseLater!: () => void;
+    const laterMayFinish = new Promise<void>((r) => (releaseLater = r));
     const job = safeState(async (xs: number[]) => {
       await concurrently(xs, 4, async (x) => {
         started.push(x);
-        if (x === 5 && fail) {
-          await sleep(2);
+        if (fail && x === 5) {
+          await laterRunning;
+          setTimeout(releaseLater, 20);
           throw boom;
         }
-        await sleep(x === 6 || x === 7 || x === 8 ? 30 : 1); // in flight when 5 fails, finish later
+        if (fail && x >= 6 && x <= 8) {
+          if (++laterStarted === 3) allLaterStarted();
+          await laterMayFinish;
+        }
         completed.push(x);
       });
     }, { name: 'conc-error', backend });

@@ -186,6 +186,23 @@ describe('the key option', () => {
       expect(ran).toEqual([3]);
     });
 
+    it('a key range beyond 16,000,000 keys is refused before anything is allocated', async () => {
+      const backend = new MemoryBackend();
+      const snap = {
+        safestate: 2, job: 'keys-huge', total: 4, fp: [], runs: 1, complete: false, created: 1, updated: 1, w: 0, s: '',
+        kn: '0-4000000000', keys: [], failure: null, state: null, frozen: null,
+      };
+      await backend.save('keys-huge', JSON.stringify(snap) + '\n');
+      const job = safeState(async (xs: number[]) => {
+        for (const x of xs) void x;
+      }, { name: 'keys-huge', backend, key: (x: number) => x });
+      const t0 = Date.now();
+      const err = await job(range(4)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CheckpointCorruptError);
+      expect((err as Error).message).toMatch(/more than 16000000 done keys/);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    });
+
     it('a malformed key range is damage, not a fresh start', async () => {
       const backend = new MemoryBackend();
       const snap = {
