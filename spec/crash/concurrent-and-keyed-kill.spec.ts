@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers';
 import type { CrashChildConfig } from '../fixtures/crash-child';
-import { checkpointFile, landingOf, peek, prng, randInt, readEffects, removeDir, runChild, seedFor, type Landing, type PhaseByte, type ChildControl } from './crash-harness';
+import { checkpointFile, countOf, landingOf, peek, prng, randInt, readEffects, removeDir, runChild, seedFor, type Landing, type PhaseByte, type ChildControl } from './crash-harness';
 import type { Checkpoint } from '../../lib/index';
 
 const SERIES_TIMEOUT = 180_000;
@@ -124,6 +124,42 @@ describe('SIGKILL with concurrently() and with the key option (FileBackend, save
       // the kills did catch completions in flight in parallel at least once in the series
       expect({ ctx, maxMissing: maxMissing >= 1 }).toEqual({ ctx, maxMissing: true });
     }
+    removeDir(dir);
+  }, SERIES_TIMEOUT);
+
+  it.concurrent.each<[NodeJS.Signals]>([['SIGINT'], ['SIGTERM']])('%s during concurrently() with saveEvery 1000: completions flushed, the in-flight items recorded, the process ends by the signal', async (signal) => {
+    const seed = seedFor(`conc-signal-${signal}`);
+    const rng = prng(seed);
+    const dir = tempDir('safe-state-crash-');
+    const limit = 4;
+    const cfg: CrashChildConfig = { dir, name: `crash-conc-${signal}`, n: N, loop: 'concurrently', limit, effects: path.join(dir, 'effects.txt'), saveEvery: 1000, durability: 'strict' };
+    const ctx = `[${signal}, seed ${seed} (CRASH_SEED to replay), dir ${dir}]`;
+    const after = randInt(rng, 30, 150);
+    const res = await runChild(cfg, {
+      onPhase: (b, _count, ctl) => {
+        if (b === 'B' && countOf(ctl.phases, 'B') >= after && !ctl.killed) ctl.kill(signal);
+      },
+    });
+    const effects = readEffects(cfg.effects);
+    const cp = await peek(dir, cfg.name);
+    const done = doneItems(cp, false);
+    const effected = new Set(effects);
+    expect({
+      ctx,
+      ended: res.signal === signal || res.code === (signal === 'SIGINT' ? 130 : 143) ? 'by the signal' : `code ${res.code}, signal ${res.signal}`,
+      stderr: res.stderr,
+      midJob: effects.length >= after - limit && effects.length < N,
+      doneWithoutEffect: [...done].filter((d) => !effected.has(d)),
+      // every completion was flushed: only the items in flight at the signal have an effect without being done
+      inFlight: [...effected].filter((e) => !done.has(e)).length <= limit,
+      failure: cp?.lastFailure?.name,
+      failureIndexInFlight: cp?.lastFailure?.index != null && !done.has(cp.lastFailure.index),
+    }).toEqual({ ctx, ended: 'by the signal', stderr: '', midJob: true, doneWithoutEffect: [], inFlight: true, failure: 'Interrupted', failureIndexInFlight: true });
+    const rerun = await runChild(cfg);
+    expect({ ctx, code: rerun.code, stderr: rerun.stderr }).toEqual({ ctx, code: 0, stderr: '' });
+    const all = readEffects(cfg.effects);
+    expect(Array.from({ length: N }, (_, i) => i).filter((i) => !all.includes(i))).toEqual([]);
+    expect(all.length - N).toBeLessThanOrEqual(limit); // repeats: at most the items in flight at the signal
     removeDir(dir);
   }, SERIES_TIMEOUT);
 });
