@@ -12,6 +12,10 @@
  *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
  * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
+ * 4. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
+ *    rounds (bench/idempotency.ts): `mark()` ratio <= 3 (no whole-set rewrite per mark),
+ *    `seen()` overhead over an awaited plain `Map.get` of the same keys < 1 µs, the cost per key of
+ *    opening it in a new process (<= 5 µs per key).
  * Plus the fixed cost of a whole job run with a handful of items, for context, and the `key` option
  * at scale (bench/keys.ts): the checkpoint size per million keys of several key shapes, the cost of
  * a compaction at a million keys, and keyed jobs against the same job without key.
@@ -26,6 +30,7 @@ import { fileJobs, memoryJob } from './jobs';
 import { perItemUs, type LoopTiming } from './loop-timing';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
+import { idempotencyBench } from './idempotency';
 import { measureShapes, measureJobs, measureCompaction, type KeyStorageReport } from './keys';
 import { formatReport, meets, type FixedCost, type Measurement, type Report, type Target } from './report';
 
@@ -37,6 +42,9 @@ interface Config {
   memoryItems: number;
   memoryRounds: number;
   fixedReps: number;
+  idempotencyKeys: number;
+  idempotencyOps: number;
+  idempotencyRounds: number;
   /** keys per shape for the checkpoint size, and encode/decode repetitions */
   keyShapeKeys: number;
   keyShapeReps: number;
@@ -63,6 +71,9 @@ const FULL: Config = {
   memoryItems: 1_000_000,
   memoryRounds: 9,
   fixedReps: 9,
+  idempotencyKeys: 1_000_000,
+  idempotencyOps: 20_000,
+  idempotencyRounds: 5,
   keyShapeKeys: 1_000_000,
   keyShapeReps: 3,
   keyJobItems: 1_000_000,
@@ -79,6 +90,9 @@ const QUICK: Config = {
   memoryItems: 20_000,
   memoryRounds: 2,
   fixedReps: 2,
+  idempotencyKeys: 20_000,
+  idempotencyOps: 2_000,
+  idempotencyRounds: 2,
   keyShapeKeys: 20_000,
   keyShapeReps: 1,
   keyJobItems: 20_000,
@@ -268,6 +282,39 @@ async function memorySection(cfg: Config): Promise<Measurement[]> {
   ];
 }
 
+async function idempotencySection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {
+  const bench = await idempotencyBench(tmp.sub('idempotency'), cfg.idempotencyKeys, cfg.idempotencyOps, progress);
+  const keys = bench.keys;
+  const [markSmall, markBig, seenPlain, seenBig] = await interleave(
+    `IdempotencyCache, ${keys} keys`,
+    [
+      { name: 'mark small', run: () => bench.markSmall() },
+      { name: 'mark big', run: () => bench.markBig() },
+      { name: 'await Map.get', run: () => bench.seenPlain() },
+      { name: 'seen big', run: () => bench.seenBig() },
+    ],
+    cfg.idempotencyRounds,
+  );
+  const [read, open] = await interleave(
+    `IdempotencyCache, opening ${keys} keys`,
+    [
+      { name: 'read + split', run: () => bench.readBig() },
+      { name: 'open', run: () => bench.openBig() },
+    ],
+    Math.min(3, cfg.idempotencyRounds),
+  );
+  await bench.close();
+  return [
+    measurement('idempotency-mark-1m', `IdempotencyCache.mark, ${keys} keys, File 'process'`, cfg.idempotencyOps, 'mark, 100-key cache', markBig, markSmall, {
+      metric: 'ratio', op: '<=', value: 3,
+    }),
+    measurement('idempotency-seen-1m', `IdempotencyCache.seen, ${keys} keys`, cfg.idempotencyOps, `await Map.get, ${keys} keys`, seenBig, seenPlain, {
+      metric: 'overheadUs', op: '<', value: 1,
+    }),
+    measurement('idempotency-open-1m', `IdempotencyCache open (per key), ${keys} keys`, keys, 'readFileSync + split, per key', open, read, { metric: 'perItemUs', op: '<=', value: 5 }),
+  ];
+}
+
 async function fixedSection(tmp: TempDir, cfg: Config): Promise<FixedCost[]> {
   const strict = fileJobs(tmp.sub('fixed-strict'), 'strict');
   const processJobs = fileJobs(tmp.sub('fixed-process'), 'process');
@@ -321,7 +368,11 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg()[0];
   try {
     const measurements = [
-      ...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await sealSection(tmp, cfg)), ...(await memorySection(cfg)),
+      ...(await strictSection(tmp, cfg)),
+      ...(await processSection(tmp, cfg)),
+      ...(await sealSection(tmp, cfg)),
+      ...(await memorySection(cfg)),
+      ...(await idempotencySection(tmp, cfg)),
     ];
     const fixedCosts = await fixedSection(tmp, cfg);
     const keyStorage = await keySection(tmp, cfg);

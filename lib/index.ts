@@ -3,6 +3,20 @@
  * with {@link SafeState}; when the process dies, rerun the same command and it continues where it
  * stopped.
  *
+ * @example
+ * ```ts
+ * import { SafeState } from 'safe-state';
+ *
+ * class WelcomeEmails {
+ *   constructor(private mailer: Mailer) {}
+ *   @SafeState({ name: 'welcome-emails', verbose: true })
+ *   async run(users: User[]) {
+ *     for (const user of users) await this.mailer.send(user.email, 'Welcome!');
+ *   }
+ * }
+ * await new WelcomeEmails(mailer).run(users);   // crash at 6,432 → rerun → resumes at 6,432
+ * ```
+ *
  * @packageDocumentation
  */
 export { SafeState, type AsyncMethod, type MethodDecorator } from './decorators/safe-state';
@@ -10,6 +24,11 @@ export { safeState } from './decorators/safe-state-fn';
 export { JOB_METADATA_KEY, type JobMetadata } from './decorators/metadata';
 export type { SafeStateOptions, SafeStateLogger } from './engine/options';
 export { checkpoint, resumeState, resumeFrozenState, resumeResults, record } from './engine/job-context';
+export { Idempotent, IDEMPOTENT_METADATA_KEY, type IdempotentMetadata, type InferredFromMethod } from './decorators/idempotent';
+export { idempotent } from './decorators/idempotent-fn';
+export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/idempotent-options';
+export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';
+export { skipIfExists } from './idempotency/skip-if-exists';
 export { concurrently } from './engine/concurrently';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';

@@ -1,7 +1,15 @@
 import * as os from 'node:os';
 import { readFileSync } from 'node:fs';
 
-/** Who holds a job's lock: written into the lock record so a second run can name the holder. */
+/**
+ * Who holds a job's lock: written into the lock record so a second run can name the holder.
+ *
+ * @example
+ * ```ts
+ * try { await job.run(items); }
+ * catch (e) { if (JobLockedError.is(e) && e.holder) console.error(`running as pid ${e.holder.pid} on ${e.holder.host}`); }
+ * ```
+ */
 export interface LockHolder {
   /** Process id of the holder. */
   pid: number;
@@ -16,7 +24,19 @@ export interface LockHolder {
   startTime: number | null;
 }
 
-/** A held lock, returned by {@link StateBackend.lock}. */
+/**
+ * A held lock, returned by {@link StateBackend.lock}.
+ *
+ * @example
+ * ```ts
+ * override async lock(job: string, holder: LockHolder): Promise<BackendLock> {
+ *   const file = `${this.dir}/${hash(job)}.lock`;
+ *   fs.writeFileSync(file, JSON.stringify(holder), { flag: 'wx' });   // EEXIST: held (check, then JobLockedError)
+ *   const releaseSync = () => fs.rmSync(file, { force: true });
+ *   return { releaseSync, release: async () => releaseSync() };
+ * }
+ * ```
+ */
 export interface BackendLock {
   /** Releases the lock; safe to call twice. */
   release(): Promise<void>;

@@ -6,10 +6,28 @@ import { inProcessLock } from './in-process-lock';
  * - `'strict'`: on stable storage (fdatasync, or the server's commit); survives power loss.
  * - `'process'`: handed to the OS (or the server) only; survives a crash or `kill -9` of the
  *   process, not of the machine.
+ *
+ * @example
+ * ```ts
+ * @SafeState({ name: 'fast-job', durability: 'process' })   // no fsync per save
+ * async run(xs: number[]) { ... }
+ * ```
  */
 export type Durability = 'strict' | 'process';
 
-/** Options the engine passes with each write. */
+/**
+ * Options the engine passes with each write.
+ *
+ * @example
+ * ```ts
+ * class MyBackend extends StateBackend {
+ *   async save(job: string, data: string, options?: WriteOptions) {
+ *     await this.store.put(job, data, { sync: options?.durability !== 'process' });
+ *   }
+ *   // load, delete, exists …
+ * }
+ * ```
+ */
 export interface WriteOptions {
   /** See {@link Durability}. Backends that cannot tell the difference may ignore it. */
   durability: Durability;

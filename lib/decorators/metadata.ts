@@ -6,7 +6,16 @@ import type { SafeStateOptions } from '../engine/options';
 // esbuild/tsx fall back to Symbol.for('Symbol.metadata'); using the same key keeps both in agreement.
 (Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata');
 
-/** The reflect-metadata key under which decorated jobs are described (class prototype + method name). */
+/**
+ * The reflect-metadata key under which decorated jobs are described (class prototype + method name).
+ *
+ * @example
+ * ```ts
+ * import 'reflect-metadata';
+ * const meta = Reflect.getMetadata(JOB_METADATA_KEY, WelcomeEmails.prototype, 'run') as JobMetadata | undefined;
+ * console.log(meta?.options.name);
+ * ```
+ */
 export const JOB_METADATA_KEY = 'safe-state:job';
 
 /**

@@ -8,6 +8,11 @@ import { defineJob, defineReflectMetadata, findJob } from './metadata';
 
 /**
  * An async method that `@SafeState` can decorate.
+ *
+ * @example
+ * ```ts
+ * const run: AsyncMethod<WelcomeEmails, [User[]], void> = WelcomeEmails.prototype.run;
+ * ```
  * @typeParam This - the class instance
  * @typeParam Args - the method's parameters
  * @typeParam R - what the method's promise resolves to
@@ -15,6 +20,13 @@ import { defineJob, defineReflectMetadata, findJob } from './metadata';
 export type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
 /**
  * What `@SafeState(options)` returns: a standard method decorator.
+ *
+ * @example
+ * ```ts
+ * // a decorator of your own that applies the team's defaults
+ * const Resumable = (name: string): MethodDecorator<any, any[], any> => SafeState({ name, saveEvery: 10, verbose: true });
+ * class Nightly { @Resumable('nightly') async run(rows: Row[]) { ... } }
+ * ```
  * @typeParam This - the class instance
  * @typeParam Args - the method's parameters
  * @typeParam R - what the method's promise resolves to
@@ -119,7 +131,15 @@ export function SafeState(a?: unknown, b?: unknown, c?: unknown): unknown {
   };
 }
 
-/** Members of {@link SafeState} beyond the decorator. */
+/**
+ * Members of {@link SafeState} beyond the decorator.
+ *
+ * @example
+ * ```ts
+ * const handle = SafeState.of(new WelcomeEmails(mailer), 'run');
+ * console.log(handle.jobName, (await handle.peekCheckpoint())?.progress());
+ * ```
+ */
 export namespace SafeState {
   /**
    * The handle of a decorated method's job for one instance: name, checkpoint path, peek, clear.

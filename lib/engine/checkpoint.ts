@@ -2,7 +2,15 @@ import type { CheckpointDoc, FailureInfo } from '../state/checkpoint-doc';
 import type { ItemKey } from '../progress/key-progress';
 import { inertStored } from './stored-values';
 
-/** The set of completed item indices of a checkpoint. */
+/**
+ * The set of completed item indices of a checkpoint.
+ *
+ * @example
+ * ```ts
+ * const cp = await SafeState.of(job, 'run').peekCheckpoint();
+ * if (cp && !cp.completedIndices.has(42)) console.log(`item 42 is not done; ${cp.completedIndices.size} are`);
+ * ```
+ */
 export interface CompletedIndices extends Iterable<number> {
   /** Whether item `index` is done. */
   has(index: number): boolean;

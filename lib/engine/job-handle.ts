@@ -5,6 +5,7 @@ import { Checkpoint } from './checkpoint';
 import { currentHolder } from '../backends/lock';
 import { asBackendError } from './backend-call';
 import { keyringFor } from '../state/keyring';
+import { deleteCompanions } from './companions';
 
 /**
  * Inspects and clears one job's checkpoint, without running it. Returned by `SafeState.of()`; the
@@ -24,7 +25,7 @@ export interface JobHandle {
   readonly checkpointPath: string | null;
   /** Reads the checkpoint (never opening connections for saved live objects), or `null` when there is none. */
   peekCheckpoint(): Promise<Checkpoint | null>;
-  /** Deletes the checkpoint; fails with `JobLockedError` while the job runs. */
+  /** Deletes the checkpoint (and the job's `@Idempotent` records); fails with `JobLockedError` while the job runs. */
   clearCheckpoint(): Promise<void>;
 }
 
@@ -57,6 +58,7 @@ export function makeHandle(def: JobDefinition, thisArg: unknown): JobHandle {
         const lock = await backend.lock(name, currentHolder());
         try {
           await backend.delete(name);
+          await deleteCompanions(backend, name);
         } catch (e) {
           throw asBackendError(e, `cannot clear the checkpoint of job '${name}'`);
         } finally {

@@ -1,4 +1,5 @@
 import type { SafeStateLogger } from './options';
+import { clearStderrLine, stderrIsLive, stderrStatusLine } from './live-progress';
 
 /** Prefix of every verbose line. @internal */
 export const PREFIX = '[safe-state]';
@@ -8,8 +9,14 @@ export function makeLogger(verbose: boolean | SafeStateLogger | undefined): Safe
   if (!verbose) return null;
   if (verbose === true) {
     return {
-      info: (m) => process.stderr.write(`${PREFIX} ${m}\n`),
-      warn: (m) => process.stderr.write(`${PREFIX} warning: ${m}\n`),
+      info: (m) => {
+        clearStderrLine();
+        process.stderr.write(`${PREFIX} ${m}\n`);
+      },
+      warn: (m) => {
+        clearStderrLine();
+        process.stderr.write(`${PREFIX} warning: ${m}\n`);
+      },
     };
   }
   return verbose;
@@ -19,4 +26,15 @@ export function makeLogger(verbose: boolean | SafeStateLogger | undefined): Safe
 export function displayPath(p: string): string {
   const cwd = process.cwd();
   return p.startsWith(cwd + '/') ? p.slice(cwd.length + 1) : p;
+}
+
+/**
+ * Starts the live progress line of a job (verbose: true, stderr a terminal); answers the function
+ * that removes it, or null when there is none. It reads `done()` a few times per second from a
+ * timer, never on the per-item path.
+ * @internal
+ */
+export function startLiveProgress(verbose: boolean | SafeStateLogger | undefined, name: string, read: () => { done: number; total: number | null }): (() => void) | null {
+  if (verbose !== true || !stderrIsLive()) return null;
+  return stderrStatusLine().add(name, read);
 }

@@ -3,7 +3,15 @@ import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { MIN_SECRET_LENGTH } from '../state/keyring';
 
-/** A logger for verbose output: progress lines go to `info`, problems to `warn`. */
+/**
+ * A logger for verbose output: progress lines go to `info`, problems to `warn`.
+ *
+ * @example
+ * ```ts
+ * const logger: SafeStateLogger = { info: (m) => log.info(m), warn: (m) => log.warn(m) };
+ * class Job { @SafeState({ name: 'nightly', verbose: logger }) async run(xs: Row[]) { ... } }
+ * ```
+ */
 export interface SafeStateLogger {
   /** Progress lines. */
   info(message: string): void;
@@ -14,6 +22,15 @@ export interface SafeStateLogger {
 /**
  * Options of {@link SafeState} and {@link safeState}. Every option is optional.
  * @typeParam This - the class instance (for a per-instance `name`)
+ *
+ * @example
+ * ```ts
+ * class TenantSync {
+ *   constructor(readonly tenant: string) {}
+ *   @SafeState({ name: (self: TenantSync) => `sync-${self.tenant}`, saveEvery: 10, verbose: true })
+ *   async run(rows: Row[]) { for (const row of rows) await upsert(row); }
+ * }
+ * ```
  */
 export interface SafeStateOptions<This = any> {
   /**
@@ -36,7 +53,12 @@ export interface SafeStateOptions<This = any> {
   storeResults?: boolean;
   /** Keep the checkpoint (marked complete) after the job completes. Default `false`. */
   keepOnSuccess?: boolean;
-  /** Progress lines on stderr (`true`), or on a logger of yours. Default `false`. */
+  /**
+   * Progress lines on stderr (`true`), or on a logger of yours. Default `false`. With `true` and
+   * stderr a terminal, a live line also shows the progress, rate and ETA, redrawn in place a few
+   * times per second (not with `TERM=dumb`, nor in manual mode); when stderr is not a terminal,
+   * only the plain lines are written.
+   */
   verbose?: boolean | SafeStateLogger;
   /** `false` = manual mode: nothing is tracked, the body calls `checkpoint()` itself. Default `true`. */
   autoIterate?: boolean;

@@ -29,7 +29,8 @@ export class ProgressWriter {
   /** whether the backend can write synchronously */
   readonly sync: boolean;
   private readonly canAppend: boolean;
-  private readonly writeOptions: WriteOptions;
+  /** durability of the job's writes (also used for its `@Idempotent` records) */
+  readonly writeOptions: WriteOptions;
   private sinceSave = 0;
   private lastSaveAt = Date.now();
   private appended = 0;

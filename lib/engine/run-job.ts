@@ -1,6 +1,6 @@
 import type { JobDefinition } from './job-definition';
 import { resolveBackend, resolveJobName } from './job-definition';
-import { makeLogger, displayPath } from './logger';
+import { makeLogger, displayPath, startLiveProgress } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
 import { ProgressWriter } from './progress-writer';
@@ -9,6 +9,7 @@ import { jobContext } from './job-context';
 import { watchSignals } from './signals';
 import { captureFields } from './frozen-state';
 import { asBackendError } from './backend-call';
+import { deleteCompanions } from './companions';
 import { currentHolder } from '../backends/lock';
 import { newDoc, type CheckpointDoc, type FailureInfo } from '../state/checkpoint-doc';
 import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
@@ -105,6 +106,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       doc.runCount = previousRuns;
       resuming = false;
       if (info?.kind === 'array' && !keyed) checkInput(name, doc, info, args[argIndex], keyed);
+      await deleteCompanions(backend, name); // @Idempotent records of an earlier, finished series of runs
     }
     if (info) doc.totalItems = info.totalItems;
     doc.runCount++;
@@ -120,7 +122,8 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     }
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
     else logger?.info(`starting fresh job '${name}'`);
-    if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size; // other sources count while they skip
+    // arrays jump over done items without counting them; other sources count while they skip
+    if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
 
     const callArgs = args.slice();
@@ -129,6 +132,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       if (writer.intervalDue()) writer.flush().catch(() => undefined); // a failing save surfaces at the next item
     }, Math.max(10, Math.min(opts.saveIntervalMs, 1000))) : null;
     interval?.unref();
+    const stopLive = manual ? null : startLiveProgress(opts.verbose, name, () => ({ done: doneCount(doc!), total: doc!.totalItems }));
     const unwatch = watchSignals({
       interrupted: async (signal) => {
         doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.failureIndex());
@@ -146,6 +150,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     try {
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
+      stopLive?.(); // no redraw between the failure lines
       const failedAt = run.failureIndex(error);
       try {
         await writer.settle();
@@ -165,6 +170,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       throw error;
     } finally {
       if (interval) clearInterval(interval);
+      stopLive?.();
       unwatch();
     }
     await writer.settle();
@@ -177,6 +183,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       logger?.info(`job '${name}' complete; checkpoint kept`);
     } else {
       try {
+        await deleteCompanions(backend, name);
         await backend.delete(name);
       } catch (e) {
         throw asBackendError(e, `job '${name}' completed but its checkpoint could not be cleared`);

@@ -79,6 +79,30 @@ export class IndexProgress {
     this.runEnd = -2;
   }
 
+  /**
+   * Marks the indices `a..b` (inclusive) not done again (the CLI's `reset`); returns how many of
+   * them were done. Done indices between `a` and the old watermark move to the sparse set, so the
+   * record stays exact; the next run redoes `a..b` and the watermark catches up as it does.
+   */
+  markUndone(a: number, b: number): number {
+    let removed = 0;
+    if (b >= this.watermark && this.sparse.size !== 0) {
+      const lo = Math.max(a, this.watermark);
+      if (b - lo + 1 < this.sparse.size) {
+        for (let i = lo; i <= b; i++) if (this.sparse.delete(i)) removed++;
+      } else {
+        for (const i of this.sparse) if (i >= lo && i <= b && this.sparse.delete(i)) removed++;
+      }
+    }
+    if (a < this.watermark) {
+      const end = Math.min(b, this.watermark - 1);
+      removed += end - a + 1;
+      for (let i = end + 1; i < this.watermark; i++) this.sparse.add(i);
+      this.watermark = a;
+    }
+    return removed;
+  }
+
   /** The first index at or after `from` that is not done. */
   nextUndone(from: number): number {
     let i = from < this.watermark ? this.watermark : from;

@@ -1,6 +1,14 @@
 import { parseRanges } from './ranges';
 
-/** An item identity for the `key` option. */
+/**
+ * An item identity for the `key` option: what a job resumes by instead of the item's position.
+ *
+ * @example
+ * ```ts
+ * @SafeState({ name: 'welcome-emails', key: (user: User): ItemKey => user.id })
+ * async run(users: User[]) { ... }
+ * ```
+ */
 export type ItemKey = string | number;
 
 /**
@@ -35,7 +43,9 @@ export class KeyProgress {
   /** integer keys (and loaded ranges) added since the last snapshot, as [a, b] pairs */
   private added: number[] = [];
   /** every other key, in insertion order */
-  private readonly rest: ItemKey[] = [];
+  private rest: ItemKey[] = [];
+  /** a key was removed: the ranges and `rest` are rebuilt from the set at the next snapshot */
+  private rebuild = false;
 
   isDone(key: ItemKey): boolean {
     return this.keys.has(key);
@@ -57,6 +67,16 @@ export class KeyProgress {
     this.keys.add(key);
     if (isIndexLike(key)) this.added.push(key, key);
     else this.rest.push(key);
+    return true;
+  }
+
+  /**
+   * Marks a key not done again (the CLI's `reset`); returns whether it was done. The next snapshot
+   * is then rebuilt from the set (O(n log n) once) instead of merged.
+   */
+  markUndone(key: ItemKey): boolean {
+    if (!this.keys.delete(key)) return false;
+    this.rebuild = true;
     return true;
   }
 
@@ -102,6 +122,16 @@ export class KeyProgress {
 
   /** Folds the integer keys added since the last snapshot into the sorted ranges. */
   private mergeAdded(): void {
+    if (this.rebuild) {
+      this.rebuild = false;
+      this.ranges = [];
+      this.added = [];
+      this.rest = [];
+      for (const k of this.keys) {
+        if (isIndexLike(k)) this.added.push(k, k);
+        else this.rest.push(k);
+      }
+    }
     if (this.added.length === 0) return;
     const pairs: Array<[number, number]> = [];
     for (let i = 0; i < this.added.length; i += 2) pairs.push([this.added[i], this.added[i + 1]]);

@@ -1,7 +1,15 @@
 import { IndexProgress } from '../progress/index-progress';
-import type { KeyProgress } from '../progress/key-progress';
+import type { ItemKey, KeyProgress } from '../progress/key-progress';
 
-/** The failure a run ended with. */
+/**
+ * The failure a run ended with (`lastFailure` of a {@link Checkpoint}).
+ *
+ * @example
+ * ```ts
+ * const f = (await SafeState.of(job, 'run').peekCheckpoint())?.lastFailure;
+ * if (f) console.log(`failed at item ${f.index} on ${f.at}: ${f.name}: ${f.message}`);
+ * ```
+ */
 export interface FailureInfo {
   /** Index of the item in flight, or `null` when no item was. */
   index: number | null;
@@ -45,4 +53,52 @@ export function newDoc(jobName: string, keys: KeyProgress | null): CheckpointDoc
     jobName, totalItems: null, fingerprint: [], runCount: 0, complete: false, createdAt: now, updatedAt: now,
     progress: new IndexProgress(), keys, lastFailure: null, state: null, frozenState: null, results: new Map(),
   };
+}
+
+/** What {@link resetItems} changed. @internal */
+export interface ResetOutcome {
+  /** how many of the named items were done (and are not any more) */
+  reset: number;
+  /** how many were named */
+  named: number;
+}
+
+/**
+ * Marks items not done again, for the CLI's `reset` (the next run processes them again): index
+ * ranges `[a, b]` (inclusive) for positional jobs, or item keys for jobs with the `key` option.
+ * Their stored results are dropped, a kept complete checkpoint becomes resumable again (so the
+ * next run redoes only these items), and `updatedAt` becomes `now`. Everything else (runs,
+ * last failure, saved state, fingerprint) is kept.
+ * @internal
+ */
+export function resetItems(doc: CheckpointDoc, items: { ranges: [number, number][] } | { keys: ItemKey[] }, now: number): ResetOutcome {
+  let reset = 0;
+  let named = 0;
+  if ('ranges' in items) {
+    for (const [a, b] of items.ranges) {
+      named += b - a + 1;
+      reset += doc.progress.markUndone(a, b);
+      if (doc.results.size !== 0) {
+        if (b - a + 1 <= doc.results.size) {
+          for (let i = a; i <= b; i++) doc.results.delete(JSON.stringify(i));
+        } else {
+          for (const k of [...doc.results.keys()]) {
+            const i = Number(k);
+            if (Number.isInteger(i) && i >= a && i <= b) doc.results.delete(k);
+          }
+        }
+      }
+    }
+  } else {
+    for (const key of items.keys) {
+      named++;
+      if (doc.keys?.markUndone(key)) reset++;
+      doc.results.delete(JSON.stringify(key));
+    }
+  }
+  if (reset > 0) {
+    doc.complete = false;
+    doc.updatedAt = now;
+  }
+  return { reset, named };
 }

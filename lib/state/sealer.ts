@@ -149,6 +149,11 @@ export class Sealer {
   }
 }
 
+/** Whether stored text is sealed and encrypted (not only signed). @internal */
+export function isEncrypted(text: string): boolean {
+  return text.startsWith(`${SEALED_MAGIC} ${VERSION} e `);
+}
+
 /** Whether stored text is sealed. @internal */
 export function isSealed(text: string): boolean {
   return text.startsWith(SEALED_MAGIC + ' ');

@@ -43,7 +43,7 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
     const ids = report.measurements.map((m: { id: string }) => m.id);
     expect(ids).toEqual([
       'file-strict-for-of', 'file-strict-for-await', 'file-process-for-of', 'file-process-for-await', 'file-process-signed-for-of',
-      'file-process-encrypted-for-of', 'memory-overhead',
+      'file-process-encrypted-for-of', 'memory-overhead', 'idempotency-mark-1m', 'idempotency-seen-1m', 'idempotency-open-1m',
     ]);
     for (const m of report.measurements) {
       const numbers = { perItemUs: m.perItemUs, baselineUs: m.baseline.perItemUs, ratio: m.ratio, target: m.target.value, items: m.items, rounds: m.rounds };

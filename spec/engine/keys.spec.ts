@@ -249,7 +249,7 @@ describe('the key option', () => {
   });
 
   describe('KeyProgress snapshots (incremental range merge)', () => {
-    it('equals the sorted ranges of every integer key, whatever the order of marks, loads and snapshots', () => {
+    it('equals the sorted ranges of every integer key, whatever the order of marks, resets, loads and snapshots', () => {
       let seed = 7;
       const rnd = () => {
         seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -271,6 +271,13 @@ describe('the key option', () => {
             const b = a + Math.floor(rnd() * 5);
             kp.applyRanges(`${a}-${b}`);
             for (let k = a; k <= b; k++) ints.add(k);
+          } else if (r < 0.85) {
+            // the CLI's reset: a key becomes undone again
+            const k = rnd() < 0.7 ? Math.floor(rnd() * span) : rest[Math.floor(rnd() * rest.length)];
+            if (k !== undefined && kp.markUndone(k)) {
+              if (typeof k === 'number' && k >= 0) ints.delete(k);
+              else rest.splice(rest.indexOf(k), 1);
+            }
           } else if (r < 0.9) {
             const k = rnd() < 0.5 ? `s${Math.floor(rnd() * 20)}` : -Math.floor(rnd() * 20) - 1;
             if (kp.markDone(k)) rest.push(k);

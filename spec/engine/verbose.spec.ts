@@ -64,4 +64,20 @@ describe('verbose output', () => {
       expect({ kind, skipped: lines.filter((l) => l.startsWith('skipped')) }).toEqual({ kind, skipped: ['skipped 3 done items'] });
     }
   });
+
+  it('counts the skipped items once for sources without random access (generators, streams)', async () => {
+    const dir = tempDir();
+    for (const kind of ['sync', 'async'] as const) {
+      const lines: string[] = [];
+      let failAt = 5;
+      const job = safeState(async (xs: Iterable<number> | AsyncIterable<number>) => {
+        for await (const x of xs) if (x === failAt) throw new Error('f');
+      }, { name: `skips-${kind}`, stateDir: dir, verbose: { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) } });
+      const input = kind === 'sync' ? (function* () { yield* range(8); })() : (async function* () { yield* range(8); })();
+      await expect(job(input)).rejects.toThrow('f');
+      failAt = -1;
+      await job(kind === 'sync' ? (function* () { yield* range(8); })() : (async function* () { yield* range(8); })());
+      expect(lines.slice(3)).toEqual([`resuming 'skips-${kind}': 5/? done (run #2)`, 'skipped 5 done items', `job 'skips-${kind}' complete; checkpoint cleared`]);
+    }
+  });
 });

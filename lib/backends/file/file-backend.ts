@@ -25,7 +25,14 @@ async function writeAll(fd: number, text: string): Promise<void> {
 }
 const fdatasyncAsync = promisify(fs.fdatasync);
 
-/** Options of {@link FileBackend}. */
+/**
+ * Options of {@link FileBackend}.
+ *
+ * @example
+ * ```ts
+ * const backend = new FileBackend({ dir: '/var/lib/myapp/checkpoints', staleMs: 60_000 });
+ * ```
+ */
 export interface FileBackendOptions {
   /** Directory of the checkpoint files (created 0700 when missing). Default `.safe_state`, relative to the working directory. */
   dir?: string;

@@ -55,7 +55,9 @@ async function acquire(file: string, lockDir: string, options: FileLockOptions):
   });
 }
 
-/** Claim files `<file>.lock.claim-<pid>` of processes taking the lock right now. */
+let claimCounter = 0;
+
+/** Claim files `<file>.lock.claim-<pid>-<n>` of processes taking the lock right now. */
 function claimants(lockDir: string): LockHolder[] {
   const dir = path.dirname(lockDir);
   const prefix = `${path.basename(lockDir)}.claim-`;
@@ -96,7 +98,7 @@ function removeQuietly(file: string): void {
 export async function lockFile(file: string, jobName: string, holder: LockHolder, options: FileLockOptions): Promise<BackendLock> {
   const lockDir = `${file}.lock`;
   const ownerFile = `${lockDir}/owner.json`;
-  const claim = `${lockDir}.claim-${process.pid}`;
+  const claim = `${lockDir}.claim-${process.pid}-${++claimCounter}`; // one per attempt, also within a process
   let release: () => Promise<void>;
   for (let attempt = 0; ; attempt++) {
     fs.writeFileSync(claim, JSON.stringify(holder), { mode: 0o600 });

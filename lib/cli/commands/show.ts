@@ -1,0 +1,74 @@
+import { inspect } from 'node:util';
+import { deserializeInert } from '../../state/serializer';
+import { percentText, progressBar } from '../../util/progress-bar';
+import { ExitCode } from '../exit-codes';
+import { JobNotFoundError } from '../cli-errors';
+import { readJob, type JobReport } from '../read-job';
+import { resolveJob } from '../resolve-job';
+import { displayPath, formatAgo, formatTime, truncate } from '../format';
+import { doneRangesText, firstUndone } from '../job-details';
+import { jobDetailJson, printJson } from '../json-output';
+import type { CommandContext } from '../context';
+
+const LABEL = 14;
+
+function field(label: string, value: string): string {
+  const [first, ...more] = value.split('\n');
+  return [`${label.padEnd(LABEL)}${first}`, ...more.map((l) => (l ? ' '.repeat(LABEL) + l : l))].join('\n') + '\n';
+}
+
+function inspectValue(text: string): string {
+  return inspect(deserializeInert(text), { depth: 6, breakLength: 100, maxArrayLength: 50, maxStringLength: 500, colors: false });
+}
+
+function statusText(r: JobReport): string {
+  if (r.complete) return 'complete (kept with keepOnSuccess): the next run starts over from the first item';
+  if (r.keyed) return `incomplete: the next run skips the ${r.done} done item keys`;
+  const next = firstUndone(r);
+  if (next === null) return 'incomplete: every item is done; the next run finishes the job';
+  return `incomplete: the next run starts with item ${next}`;
+}
+
+/** The text of `safe-state show`. @internal */
+export function renderShow(r: JobReport, now: Date): string {
+  const { doc } = r;
+  let out = field('job', r.job);
+  if (r.location) out += field('checkpoint', displayPath(r.location));
+  out += field('status', statusText(r));
+  out += field('progress', `${progressBar(r.progress, 30)} ${percentText(r.progress)}  ${r.done}/${r.total ?? '?'} items done`);
+  if (r.keyed) {
+    const keys = [...doc.keys!.keys];
+    const shown = keys.slice(0, 20).map((k) => JSON.stringify(k)).join(', ');
+    out += field('done keys', keys.length === 0 ? 'none' : shown + (keys.length > 20 ? `, … (${keys.length - 20} more)` : ''));
+  } else {
+    out += field('done items', truncate(doneRangesText(doc.progress), 300) || 'none');
+  }
+  out += field('runs', `${r.runs} started`);
+  out += field('started', `${formatTime(r.createdAt)} (${formatAgo(r.createdAt, now)})`);
+  out += field('last update', `${formatTime(r.updatedAt)} (${formatAgo(r.updatedAt, now)})`);
+  const f = r.lastFailure;
+  if (f) {
+    const at = new Date(f.at);
+    const when = Number.isNaN(at.getTime()) ? f.at : `${formatTime(at)} (${formatAgo(at, now)})`;
+    const stack = f.stack && f.stack.startsWith(`${f.name}: `) ? f.stack : [`${f.name}: ${f.message}`, f.stack].filter(Boolean).join('\n');
+    out += field('last failure', `${f.index !== null ? `at item ${f.index}, ` : ''}${when}\n${stack}`);
+  } else {
+    out += field('last failure', 'none');
+  }
+  if (doc.state !== null) out += field('saved state', inspectValue(doc.state));
+  if (doc.frozenState !== null) out += field('fields', inspectValue(doc.frozenState));
+  if (doc.results.size > 0) out += field('results', `${doc.results.size} stored (show --json lists them)`);
+  return out;
+}
+
+/**
+ * `safe-state show <job>`: one job in detail. Unreadable → {@link CheckpointCorruptError} (exit 3).
+ * @internal
+ */
+export async function showCommand({ args, selected, io }: CommandContext): Promise<number> {
+  const job = await resolveJob(selected, args.job!);
+  const r = await readJob(selected.backend, job);
+  if (!r) throw new JobNotFoundError(job, selected.where);
+  io.stdout.write(args.json ? printJson(jobDetailJson(r)) : renderShow(r, io.now()));
+  return ExitCode.OK;
+}

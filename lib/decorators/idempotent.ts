@@ -1,0 +1,171 @@
+import './metadata'; // Symbol.metadata on Node 20
+import 'reflect-metadata';
+import type { AsyncMethod, MethodDecorator } from './safe-state';
+import { callerFile } from '../engine/job-name';
+import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
+import { callIdempotent } from '../idempotency/call-idempotent';
+
+/**
+ * The metadata key under which `@Idempotent` methods are described (see {@link IdempotentMetadata}).
+ * @example
+ * ```ts
+ * const described = Reflect.hasMetadata(IDEMPOTENT_METADATA_KEY, Mailer.prototype, 'send');
+ * ```
+ */
+export const IDEMPOTENT_METADATA_KEY = 'safe-state:idempotent';
+
+/**
+ * What frameworks can discover about an `@Idempotent` method, through reflect-metadata
+ * (`Reflect.getMetadata('safe-state:idempotent', Class.prototype, 'method')`) or the standard
+ * decorator metadata (`Class[Symbol.metadata]['safe-state:idempotent'][method]`, inherited by
+ * subclasses).
+ *
+ * @example
+ * ```ts
+ * const meta: IdempotentMetadata | undefined = Reflect.getMetadata('safe-state:idempotent', Mailer.prototype, 'send');
+ * ```
+ */
+export interface IdempotentMetadata {
+  /** The decorated method's name. */
+  method: string | symbol;
+  /** The options given to the decorator (validated; `{}` when bare). */
+  options: Readonly<IdempotentOptions>;
+}
+
+/**
+ * `T`, but not a place for TypeScript to infer `T` from. In `@Idempotent(options)` the decorated
+ * method decides `This`, `Args` and `R`, and the options are checked against (and typed by) it:
+ * `key: (user) => user.id` needs no annotation. Unlike the built-in `NoInfer<T>`, it keeps a key or
+ * check that takes fewer parameters than the method assignable.
+ * @typeParam T - the type
+ * @example
+ * ```ts
+ * type Args = InferredFromMethod<[user: User, subject: string]>; // [user: User, subject: string]
+ * ```
+ */
+export type InferredFromMethod<T> = [T][T extends any ? 0 : never];
+
+function isContext(v: unknown): v is DecoratorContext {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
+}
+
+const LEGACY = "@Idempotent is a standard (TC39 stage-3) decorator, but it was called the legacy way (target, key, descriptor): turn off 'experimentalDecorators' in tsconfig.json, or wrap the function with idempotent(fn, options) instead";
+
+/** Name of the class that defines `method` (walking up from `thisArg`), or of `thisArg`'s class. */
+function ownerName(thisArg: unknown, method: string | symbol, wrapper: unknown, isStatic: boolean): string | null {
+  for (let o = thisArg as object | null; o; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper) {
+      const cls = isStatic ? (o as { name?: unknown }) : (o as { constructor?: { name?: unknown } }).constructor;
+      return typeof cls?.name === 'string' && cls.name ? cls.name : null;
+    }
+  }
+  const ctor = isStatic ? thisArg : (thisArg as { constructor?: unknown } | null)?.constructor;
+  const n = (ctor as { name?: unknown } | undefined)?.name;
+  return typeof n === 'string' && n ? n : null;
+}
+
+/** `metadata['safe-state:idempotent'][method]`, in an object of this class's own that inherits its parent's. */
+function defineStandardMetadata(metadata: DecoratorMetadataObject | undefined, method: string | symbol, meta: IdempotentMetadata): void {
+  if (!metadata) return;
+  const m = metadata as Record<string, Record<string | symbol, IdempotentMetadata> | undefined>;
+  if (!Object.prototype.hasOwnProperty.call(m, IDEMPOTENT_METADATA_KEY)) {
+    m[IDEMPOTENT_METADATA_KEY] = Object.create(m[IDEMPOTENT_METADATA_KEY] ?? null) as Record<string | symbol, IdempotentMetadata>;
+  }
+  m[IDEMPOTENT_METADATA_KEY]![method] = meta;
+}
+
+function decorate<This, Args extends unknown[], R>(
+  target: AsyncMethod<This, Args, R>,
+  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
+  options: IdempotentOptions,
+  file: string | null,
+): AsyncMethod<This, Args, R> {
+  if (!isContext(context)) throw new TypeError(LEGACY);
+  if (context.kind !== 'method') {
+    throw new TypeError(`@Idempotent decorates methods only; it was applied to ${context.kind} '${String(context.name)}'`);
+  }
+  if (typeof target !== 'function') throw new TypeError(`@Idempotent: '${String(context.name)}' is not a function`);
+  const method = context.name;
+  const def: IdempotentDefinition = {
+    options,
+    recorded: options.key !== undefined || options.check === undefined,
+    file,
+    baseName: (thisArg) => {
+      const cls = ownerName(thisArg, method, wrapper, context.static);
+      return cls ? `${cls}.${String(method)}` : null;
+    },
+  };
+  const wrapper = function (this: This, ...args: Args): Promise<R> {
+    return callIdempotent(def, this, args, target as (...a: unknown[]) => unknown) as Promise<R>;
+  };
+  Object.defineProperty(wrapper, 'name', { value: typeof method === 'string' ? method : target.name, configurable: true });
+  const reflected: IdempotentMetadata = { method, options: Object.freeze({ ...options }) };
+  defineStandardMetadata(context.metadata, method, reflected);
+  context.addInitializer(function (this: This) {
+    let o = this as object | null;
+    while (o && !(Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper)) {
+      o = Object.getPrototypeOf(o) as object | null;
+    }
+    if (o && !Reflect.hasOwnMetadata(IDEMPOTENT_METADATA_KEY, o, method)) Reflect.defineMetadata(IDEMPOTENT_METADATA_KEY, reflected, o, method);
+  });
+  return wrapper;
+}
+
+/**
+ * Makes an async method's side effect safe to repeat after a crash or in a later run.
+ * A standard (TC39 stage-3) decorator, used bare or with options or a check function:
+ *
+ * - `@Idempotent(check)` / `@Idempotent({ check })`: `check(...args)` (sync or async) runs first;
+ *   a truthy answer skips the method and is returned as its result. Nothing is recorded.
+ * - `@Idempotent({ key: (...args) => string })`: the method runs once per key (scope: the class
+ *   that defines the method + the method + the key, or the `name` option), across crashes and
+ *   processes; its result is serialized like job state, recorded, and replayed on later calls.
+ *   A thrown error is not recorded (the next call runs again). A second call of a key that is
+ *   running waits for it, then replays its result. Inside a `@SafeState` job the records live with
+ *   the job's checkpoint and are removed with it; with `cache` in that {@link IdempotencyCache};
+ *   otherwise in the default cache (`.safe_state`). `ttlMs` makes records expire.
+ * - Bare `@Idempotent` (or no `check` and no `key`): recorded, keyed by the serialized arguments.
+ *
+ * Delivery is at-least-once: a crash after the method's effect and before its record is written
+ * runs the method again on the next call (see docs/idempotency.md).
+ *
+ * @example
+ * ```ts
+ * class Mailer {
+ *   @Idempotent({ key: (user: User) => `welcome:${user.id}` })
+ *   async sendWelcome(user: User): Promise<string> {
+ *     return (await smtp.send(user.email, 'Welcome!')).messageId;
+ *   }
+ *
+ *   @Idempotent((url: string, out: string) => skipIfExists(out))
+ *   async download(url: string, out: string): Promise<void> { ... }
+ * }
+ * ```
+ * @param target - the decorated method (bare use)
+ * @param context - the decorator context (bare use)
+ */
+export function Idempotent<This, Args extends unknown[], R>(
+  target: AsyncMethod<This, Args, R>,
+  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
+): AsyncMethod<This, Args, R>;
+/**
+ * `@Idempotent(options)` or `@Idempotent(check)`.
+ * @param options - {@link IdempotentOptions}, or a check function
+ */
+export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
+  options?:
+    | IdempotentOptions<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>
+    | IdempotentCheck<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>,
+): MethodDecorator<This, Args, R>;
+export function Idempotent(a?: unknown, b?: unknown, c?: unknown): unknown {
+  if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);
+  if (typeof a === 'function' && isContext(b)) {
+    return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, callerFile());
+  }
+  const options = validateIdempotentOptions(a);
+  const file = callerFile();
+  return (target: AsyncMethod<unknown, unknown[], unknown>, context: ClassMethodDecoratorContext, legacy?: unknown) => {
+    if (legacy !== undefined || !isContext(context)) throw new TypeError(LEGACY);
+    return decorate(target, context, options, file);
+  };
+}

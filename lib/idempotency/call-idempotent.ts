@@ -1,0 +1,109 @@
+import { jobContext } from '../engine/job-context';
+import { defaultJobName } from '../engine/job-name';
+import { serialize, typeName } from '../state/serializer';
+import { reviveValue } from '../reconnect/revive';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+import type { Durability } from '../backends/state-backend';
+import type { KeyStore } from './key-store';
+import type { IdempotentDefinition } from './idempotent-options';
+import { IdempotencyCache, storeOf } from './idempotency-cache';
+import { defaultFileBackend } from './store-registry';
+import { jobStore } from './store-registry';
+import { argsKey } from './args-key';
+
+/** The scope of a definition's records for a this-value: `name`, or the derived `Class.method-<hash>`. @internal */
+export function scopeOf(def: IdempotentDefinition, thisArg: unknown): string {
+  if (def.options.name !== undefined) return def.options.name;
+  if (def.scope !== undefined) return def.scope;
+  const base = def.baseName(thisArg);
+  if (!base) {
+    throw new InvalidOptionsError('name', "@Idempotent name: the function has no name to scope its records by; pass the 'name' option");
+  }
+  const scope = defaultJobName(base, def.file) ?? base;
+  def.scope = scope;
+  return scope;
+}
+
+function keyOf(def: IdempotentDefinition, thisArg: unknown, args: unknown[], scope: string): string {
+  const fn = def.options.key;
+  if (!fn) return argsKey(args, scope);
+  const k = fn.apply(thisArg, args) as unknown;
+  if (typeof k === 'string') return k;
+  if (typeof k === 'number' && Number.isFinite(k)) return String(k);
+  throw new InvalidOptionsError('key', `@Idempotent key: the key function of ${scope} returned ${typeName(k)}; it must return a string (or a finite number)`);
+}
+
+const defaultCaches = new Map<object, IdempotencyCache>();
+
+/** `new IdempotencyCache()` for the working directory's `.safe_state`, made once. */
+function defaultCache(): IdempotencyCache {
+  const backend = defaultFileBackend();
+  let c = defaultCaches.get(backend);
+  if (!c) defaultCaches.set(backend, (c = new IdempotencyCache()));
+  return c;
+}
+
+interface Target {
+  store: KeyStore;
+  durability: Durability;
+  waitMs: number;
+  ttlMs: number | undefined;
+}
+
+function targetOf(def: IdempotentDefinition): Target {
+  const { cache, ttlMs } = def.options;
+  if (cache) return { store: storeOf(cache), durability: cache.durability, waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs };
+  const run = jobContext.getStore();
+  if (run) return { store: jobStore(run), durability: run.writer.writeOptions.durability, waitMs: 0, ttlMs };
+  const c = defaultCache();
+  return { store: storeOf(c), durability: c.durability, waitMs: c.waitMs, ttlMs };
+}
+
+/**
+ * One call of an `@Idempotent` method or `idempotent()` function:
+ * 1. `check` (when given) runs first; a truthy answer is the result.
+ * 2. Unrecorded definitions (check only) then run the body.
+ * 3. Recorded ones look their key up (scope + key) in the store of the job, the `cache` option, or
+ *    the default cache: a recorded result is replayed (deserialized). A call of the same key that
+ *    is running in this process is waited for, and then the lookup is made again (so a failed
+ *    call lets the waiter run). Otherwise the body runs, and its result is serialized and recorded
+ *    before the call resolves. A thrown error is not recorded.
+ * While a recorded call runs, this process holds the store (jobs: the job's lock; caches: their
+ * lease), so no other process runs a call of that store at the same time.
+ * @internal
+ */
+export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
+  const check = def.options.check;
+  if (check) {
+    const answer = await (check as (...a: unknown[]) => unknown).apply(thisArg, args);
+    if (answer) return answer;
+  }
+  if (!def.recorded) return body.apply(thisArg, args);
+  const scope = scopeOf(def, thisArg);
+  const key = keyOf(def, thisArg, args, scope);
+  const scoped = `${scope}\0${key}`;
+  const { store, durability, waitMs, ttlMs } = targetOf(def);
+  await store.pin(waitMs);
+  try {
+    for (;;) {
+      const recorded = store.result(scoped);
+      if (recorded) return await reviveValue(recorded.text, 'result');
+      const running = store.running.get(scoped);
+      if (!running) break;
+      await running;
+    }
+    let settle!: () => void;
+    store.running.set(scoped, new Promise<void>((r) => (settle = r)));
+    try {
+      const result = await body.apply(thisArg, args);
+      const text = serialize(result, `result of ${scope}(${JSON.stringify(key)})`);
+      await store.putResult(scoped, { expires: ttlMs === undefined ? 0 : Date.now() + ttlMs, text }, durability);
+      return result;
+    } finally {
+      store.running.delete(scoped);
+      settle();
+    }
+  } finally {
+    store.unpin();
+  }
+}
