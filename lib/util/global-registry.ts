@@ -12,6 +12,11 @@ export interface GlobalRegistry {
   reconnectors: Map<string, unknown>;
   /** transaction adapters, in registration order */
   transactionAdapters: unknown[];
+  /**
+   * transactions in flight: per-connection gates, hooks, ids of in-flight two-phase transactions
+   * (created on first use by lib/transaction/shared-state.ts; absent in a registry made by an older copy)
+   */
+  transactionState?: object;
   /** job names already warned about (one warning per job per process) */
   warned: Set<string>;
 }

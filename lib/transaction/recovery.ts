@@ -1,0 +1,191 @@
+import * as os from 'node:os';
+import type { DecisionLog, CommitDecision } from './decision-log';
+import type { Participant } from './participant';
+import { resolveParticipants } from './participant';
+import { decisionLogOf } from './options';
+import { acquireGates } from './connection-gate';
+import { transactionState } from './shared-state';
+import { hostTag, isOwnProcess, parseBranchId, shortHash } from './xid';
+import { holderIsDead } from '../backends/lock';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+
+/**
+ * One prepared branch that recovery dealt with.
+ *
+ * @example
+ * ```ts
+ * for (const b of report.committed) console.log(`committed ${b.id} on ${b.participant}`);
+ * ```
+ */
+export interface RecoveredBranch {
+  /** The branch id (the XA transaction id / the PostgreSQL GID). */
+  readonly id: string;
+  /** The participant it was prepared on, as `#<position> <description>`. */
+  readonly participant: string;
+}
+
+/**
+ * A prepared branch that recovery left alone, and why.
+ *
+ * @example
+ * ```ts
+ * for (const s of report.skipped) console.warn(`left ${s.id} on ${s.participant}: ${s.reason}`);
+ * ```
+ */
+export interface SkippedBranch extends RecoveredBranch {
+  /** Why it was left alone (its coordinator is alive, runs on another host, logs elsewhere...). */
+  readonly reason: string;
+}
+
+/**
+ * What {@link recoverTransactions} did.
+ *
+ * @example
+ * ```ts
+ * const { committed, rolledBack, skipped } = await recoverTransactions([mysqlPool, pgPool]);
+ * ```
+ */
+export interface RecoveryReport {
+  /** Branches whose transaction had decided to commit: committed now. */
+  readonly committed: RecoveredBranch[];
+  /** Branches whose transaction never decided (its coordinator died before): rolled back now. */
+  readonly rolledBack: RecoveredBranch[];
+  /** Branches left prepared. */
+  readonly skipped: SkippedBranch[];
+}
+
+/**
+ * Options of {@link recoverTransactions}.
+ *
+ * @example
+ * ```ts
+ * await recoverTransactions([mysqlPool, pgPool], { decisionLog: '/var/lib/app/tx' });
+ * ```
+ */
+export interface RecoveryOptions {
+  /** The decision log the coordinators used (default `.safe_state/transactions`). */
+  decisionLog?: string | DecisionLog;
+  /**
+   * Also resolve branches whose coordinator looks alive or ran on another host (their decisions
+   * must be in this same log). Only for when you know those coordinators are gone. Default `false`.
+   */
+  force?: boolean;
+}
+
+const KNOWN = new Set(['decisionLog', 'force']);
+
+/**
+ * Resolves the prepared branches on `parts` that crashed coordinators left behind: commit where
+ * the decision log holds a commit decision, roll back where it holds none. Branches of
+ * transactions in flight (in this process, or in a live process of this host), of other hosts and
+ * of other decision logs are left alone.
+ * @internal
+ */
+export async function recoverOn(parts: readonly Participant[], log: DecisionLog, force: boolean): Promise<RecoveryReport> {
+  const report: RecoveryReport = { committed: [], rolledBack: [], skipped: [] };
+  const logTag = shortHash(log.id);
+  const host = hostTag();
+  const inFlight = transactionState().inFlight;
+  const decisions = new Map<string, CommitDecision | null>();
+  for (const p of parts) {
+    const tp = p.adapter.twoPhase!;
+    for (const id of await tp.listPrepared(p.conn)) {
+      const parsed = parseBranchId(id);
+      if (!parsed) continue; // not safe-state's
+      const entry = { id, participant: p.label };
+      const skip = (reason: string) => report.skipped.push({ ...entry, reason });
+      if (parsed.logTag !== logTag) {
+        skip('its decision is logged in another decision log (pass the same decisionLog as its coordinator)');
+        continue;
+      }
+      if (inFlight.has(parsed.txId)) {
+        skip('its transaction is in progress in this process');
+        continue;
+      }
+      if (!force && !isOwnProcess(parsed)) {
+        if (parsed.hostTag !== host) {
+          skip('it was coordinated by another host');
+          continue;
+        }
+        if (!holderIsDead({ pid: parsed.pid, host: os.hostname(), since: 0, startTime: parsed.startTime })) {
+          skip(`its coordinator (pid ${parsed.pid}) is still running`);
+          continue;
+        }
+      }
+      let d = decisions.get(parsed.txId);
+      if (d === undefined) {
+        d = await log.lookup(parsed.txId);
+        decisions.set(parsed.txId, d);
+      }
+      if (d) {
+        if (await tp.commitPrepared(p.conn, id)) report.committed.push(entry);
+        else skip('it was resolved meanwhile by another recovery');
+        await log.markDone(parsed.txId, id);
+      } else if (await tp.rollbackPrepared(p.conn, id)) report.rolledBack.push(entry);
+      else skip('it was resolved meanwhile by another recovery');
+    }
+  }
+  for (const [txId, d] of decisions) {
+    if (!d) {
+      await log.forget(txId); // a half-written decision of a coordinator that died while writing it
+      continue;
+    }
+    const now = await log.lookup(txId);
+    if (now && now.branches.every((b) => now.done.includes(b))) await log.forget(txId);
+  }
+  return report;
+}
+
+/** Whether `p` still needs the once-per-process recovery for `log`; marks it done. @internal */
+export function claimRecovery(p: Participant, log: DecisionLog): boolean {
+  const key = p.conn as object;
+  const recovered = transactionState().recovered;
+  let logs = recovered.get(key);
+  if (!logs) recovered.set(key, (logs = new Set()));
+  if (logs.has(log.id)) return false;
+  logs.add(log.id);
+  return true;
+}
+
+/** Makes the next two-phase transaction on `p` recover again (after a phase-2 failure, or a failed recovery). @internal */
+export function forgetRecovery(p: Participant, log: DecisionLog): void {
+  transactionState().recovered.get(p.conn as object)?.delete(log.id);
+}
+
+/**
+ * Resolves two-phase transactions that a crash left prepared on these connections: each prepared
+ * branch whose transaction recorded a commit decision is committed, each one without a decision
+ * is rolled back (its coordinator died before deciding), so locks are released and every
+ * transaction ends all-committed or all-rolled-back.
+ *
+ * The next `{ twoPhase: true }` {@link transaction} on a connection does this by itself (once per
+ * process and connection); call this to do it explicitly, e.g. at start-up or from an admin
+ * script. Only safe-state's own branches are touched, and of those only the ones whose coordinator
+ * ran on this host and is gone (unless `force`) and whose decision is in the given log; the rest
+ * are reported as skipped. Connections that cannot take part in two-phase commit are refused
+ * with {@link InvalidOptionsError}.
+ *
+ * @param connections - a connection, pool or knex instance, or a list of them
+ * @param options - the decision log to read, and `force`
+ * @returns what was committed, rolled back and left alone
+ * @example
+ * ```ts
+ * const report = await recoverTransactions([mysqlPool, pgPool]);
+ * console.log(`${report.committed.length} committed, ${report.rolledBack.length} rolled back`);
+ * ```
+ */
+export async function recoverTransactions(connections: unknown, options: RecoveryOptions = {}): Promise<RecoveryReport> {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', 'recoverTransactions options must be an object');
+  for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw new InvalidOptionsError(k, `unknown recoverTransactions option '${k}' (known: ${[...KNOWN].join(', ')})`);
+  const parts = resolveParticipants(connections, 'recoverTransactions');
+  for (const p of parts) {
+    if (!p.adapter.twoPhase) throw new InvalidOptionsError('connections', `recoverTransactions: participant ${p.label} cannot take part in two-phase commits, so it has nothing to recover`);
+  }
+  const log = decisionLogOf(options.decisionLog);
+  const release = await acquireGates(parts.flatMap((p) => (p.exclusive ? [p.exclusive] : [])), (k) => parts.find((p) => p.exclusive === k)!.label);
+  try {
+    return await recoverOn(parts, log, options.force === true);
+  } finally {
+    release();
+  }
+}
