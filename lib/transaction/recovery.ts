@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { DecisionLog, CommitDecision } from './decision-log';
 import type { Participant } from './participant';
+import type { TwoPhaseSupport } from './adapter';
 import { resolveParticipants } from './participant';
 import { decisionLogOf } from './options';
 import { acquireGates } from './connection-gate';
@@ -117,12 +118,14 @@ export async function recoverOn(parts: readonly Participant[], log: DecisionLog,
         d = await log.lookup(parsed.txId);
         decisions.set(parsed.txId, d);
       }
-      if (d) {
-        if (await tp.commitPrepared(p.conn, id)) report.committed.push(entry);
-        else skip('it was resolved meanwhile by another recovery');
-        await log.markDone(parsed.txId, id);
-      } else if (await tp.rollbackPrepared(p.conn, id)) report.rolledBack.push(entry);
-      else skip('it was resolved meanwhile by another recovery');
+      const outcome = await resolveBranch(tp, p.conn, id, d ? 'commit' : 'rollback');
+      if (outcome === 'held') {
+        skip('a database session still holds it (its coordinator\'s connection has not been closed yet); recovery tries again next time');
+        forgetRecovery(p, log);
+      }
+      else if (outcome === 'gone') skip('it was resolved meanwhile by another recovery');
+      else (d ? report.committed : report.rolledBack).push(entry);
+      if (d && outcome !== 'held') await log.markDone(parsed.txId, id);
     }
   }
   for (const [txId, d] of decisions) {
@@ -134,6 +137,25 @@ export async function recoverOn(parts: readonly Participant[], log: DecisionLog,
     if (now && now.branches.every((b) => now.done.includes(b))) await log.forget(txId);
   }
   return report;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/**
+ * Commits or rolls back a prepared branch by id. MySQL/MariaDB answer "unknown XID" also for a
+ * branch that is still attached to a session (a killed coordinator's connection that the server
+ * has not noticed closing yet): so "unknown" is trusted only once the branch is no longer listed,
+ * and a branch still listed is retried for a short while, then reported as held.
+ */
+async function resolveBranch(tp: TwoPhaseSupport, conn: unknown, id: string, how: 'commit' | 'rollback'): Promise<'done' | 'gone' | 'held'> {
+  for (let attempt = 0; ; attempt++) {
+    if (await (how === 'commit' ? tp.commitPrepared(conn, id) : tp.rollbackPrepared(conn, id))) return 'done';
+    if (!(await tp.listPrepared(conn)).includes(id)) return 'gone';
+    if (attempt >= 5) return 'held';
+    await sleep(50 << attempt);
+  }
 }
 
 /** Whether `p` still needs the once-per-process recovery for `log`; marks it done. @internal */
