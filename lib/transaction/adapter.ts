@@ -80,6 +80,14 @@ export interface TwoPhaseSupport<C = any> {
   commitPrepared(conn: C, xid: string): Promise<boolean>;
   /** Rolls back a prepared transaction by id; `false` when no such prepared transaction exists. */
   rollbackPrepared(conn: C, xid: string): Promise<boolean>;
+  /**
+   * Names the server (and, where prepared transactions are per database, the database) that
+   * `listPrepared` looks at, e.g. `mysql://db1:3306` or `postgres://db2:5432/app`; `null` (or no
+   * method) when unknown. Two connections that name the same must see the same prepared
+   * transactions. Optional: it only lets recovery forget decisions whose coordinator died after
+   * committing everything.
+   */
+  serverId?(conn: C): string | null;
 }
 
 /**

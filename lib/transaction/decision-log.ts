@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendError } from '../errors/backend-error';
+import type { TwoPhaseSupport } from './adapter';
 
 /**
  * A commit decision of a two-phase transaction, as its {@link DecisionLog} holds it.
@@ -16,6 +17,12 @@ export interface CommitDecision {
   readonly txId: string;
   /** Ids of every participant's branch. */
   readonly branches: readonly string[];
+  /**
+   * For each branch, the server (and database) it was prepared on as its adapter names it
+   * ({@link TwoPhaseSupport.serverId}), or `null`: lets recovery tell that a branch no longer
+   * prepared there has committed, so the decision can be forgotten.
+   */
+  readonly servers: readonly (string | null)[];
   /** When the decision was taken (ISO 8601). */
   readonly at: string;
   /** Branches known to be committed already (kept only to tell when the decision can be forgotten). */
@@ -48,6 +55,11 @@ export interface DecisionLog {
   lookup(txId: string): Promise<CommitDecision | null>;
   /** Removes what the log holds about a transaction (its decision, or a half-written one). */
   forget(txId: string): Promise<void>;
+  /**
+   * Ids of the transactions the log holds anything about (optional): recovery uses it to forget
+   * decisions whose branches have all committed although their coordinator died before it could.
+   */
+  list?(): Promise<string[]>;
 }
 
 function fsyncDir(dir: string): void {
@@ -113,7 +125,7 @@ export class FileDecisionLog implements DecisionLog {
   /** {@inheritDoc DecisionLog.record} */
   async record(decision: Omit<CommitDecision, 'done'>): Promise<void> {
     const tmp = this.file(decision.txId, 'tmp');
-    const line = JSON.stringify({ v: 1, txId: decision.txId, branches: decision.branches, at: decision.at }) + '\n';
+    const line = JSON.stringify({ v: 1, txId: decision.txId, branches: decision.branches, servers: decision.servers, at: decision.at }) + '\n';
     try {
       const fd = fs.openSync(tmp, 'w', 0o600);
       try {
@@ -149,7 +161,7 @@ export class FileDecisionLog implements DecisionLog {
       throw new BackendError(`cannot read the commit decision ${file}: ${(e as Error).message}`, { cause: e });
     }
     const lines = text.split('\n');
-    let head: { txId?: unknown; branches?: unknown; at?: unknown };
+    let head: { txId?: unknown; branches?: unknown; servers?: unknown; at?: unknown };
     try {
       head = JSON.parse(lines[0]!);
     } catch {
@@ -163,7 +175,24 @@ export class FileDecisionLog implements DecisionLog {
     const done: string[] = [];
     // only complete lines (a torn last one is the trace of a crash) naming a branch of this transaction
     for (const l of lines.slice(1, -1)) if (l.startsWith('done ') && branches.includes(l.slice(5)) && !done.includes(l.slice(5))) done.push(l.slice(5));
-    return { txId, branches, at: head.at, done };
+    const servers = Array.isArray(head.servers) && head.servers.length === branches.length ? (head.servers as unknown[]).map((x) => (typeof x === 'string' ? x : null)) : branches.map(() => null);
+    return { txId, branches, servers, at: head.at, done };
+  }
+
+  /** {@inheritDoc DecisionLog.list} */
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (e) {
+      throw new BackendError(`cannot list the decision log ${this.dir}: ${(e as Error).message}`, { cause: e });
+    }
+    const ids = new Set<string>();
+    for (const n of names) {
+      const m = /^(ss2pc-[0-9a-z-]+)\.(?:commit|tmp)$/.exec(n);
+      if (m) ids.add(m[1]!);
+    }
+    return [...ids];
   }
 
   /** {@inheritDoc DecisionLog.forget} */

@@ -6,7 +6,7 @@ import { resolveParticipants } from './participant';
 import { decisionLogOf } from './options';
 import { acquireGates } from './connection-gate';
 import { transactionState } from './shared-state';
-import { hostTag, isOwnProcess, parseBranchId, shortHash } from './xid';
+import { hostTag, isOwnProcess, parseBranchId, parseTransactionId, shortHash, type ParsedTransactionId } from './xid';
 import { holderIsDead } from '../backends/lock';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 
@@ -88,30 +88,31 @@ export async function recoverOn(parts: readonly Participant[], log: DecisionLog,
   const host = hostTag();
   const inFlight = transactionState().inFlight;
   const decisions = new Map<string, CommitDecision | null>();
+  /** per participant: our branch ids still prepared there once this recovery is through */
+  const stillPrepared = new Map<Participant, Set<string>>();
+  /** why a coordinator's transactions are not ours to resolve, or null when they are */
+  const notOurs = (parsed: ParsedTransactionId): string | null => {
+    if (parsed.logTag !== logTag) return 'its decision is logged in another decision log (pass the same decisionLog as its coordinator)';
+    if (inFlight.has(parsed.txId)) return 'its transaction is in progress in this process';
+    if (force || isOwnProcess(parsed)) return null;
+    if (parsed.hostTag !== host) return 'it was coordinated by another host';
+    if (!holderIsDead({ pid: parsed.pid, host: os.hostname(), since: 0, startTime: parsed.startTime })) return `its coordinator (pid ${parsed.pid}) is still running`;
+    return null;
+  };
   for (const p of parts) {
     const tp = p.adapter.twoPhase!;
+    const left = new Set<string>();
+    stillPrepared.set(p, left);
     for (const id of await tp.listPrepared(p.conn)) {
       const parsed = parseBranchId(id);
       if (!parsed) continue; // not safe-state's
+      left.add(id);
       const entry = { id, participant: p.label };
       const skip = (reason: string) => report.skipped.push({ ...entry, reason });
-      if (parsed.logTag !== logTag) {
-        skip('its decision is logged in another decision log (pass the same decisionLog as its coordinator)');
+      const why = notOurs(parsed);
+      if (why) {
+        skip(why);
         continue;
-      }
-      if (inFlight.has(parsed.txId)) {
-        skip('its transaction is in progress in this process');
-        continue;
-      }
-      if (!force && !isOwnProcess(parsed)) {
-        if (parsed.hostTag !== host) {
-          skip('it was coordinated by another host');
-          continue;
-        }
-        if (!holderIsDead({ pid: parsed.pid, host: os.hostname(), since: 0, startTime: parsed.startTime })) {
-          skip(`its coordinator (pid ${parsed.pid}) is still running`);
-          continue;
-        }
       }
       let d = decisions.get(parsed.txId);
       if (d === undefined) {
@@ -125,18 +126,43 @@ export async function recoverOn(parts: readonly Participant[], log: DecisionLog,
       }
       else if (outcome === 'gone') skip('it was resolved meanwhile by another recovery');
       else (d ? report.committed : report.rolledBack).push(entry);
+      if (outcome !== 'held') left.delete(id);
       if (d && outcome !== 'held') await log.markDone(parsed.txId, id);
     }
   }
   for (const [txId, d] of decisions) {
+    if (!d) await log.forget(txId); // at most a half-written decision of a coordinator that died writing it
+  }
+  // decisions whose coordinator died after (or while) committing everything: forget them once
+  // every branch is known to be committed (marked done, or no longer prepared on its server)
+  const ids = (await log.list?.()) ?? [...decisions.keys()];
+  for (const txId of ids) {
+    if (decisions.get(txId) === null) continue; // forgotten above
+    const parsed = parseTransactionId(txId);
+    if (!parsed || notOurs(parsed)) continue;
+    const d = await log.lookup(txId);
     if (!d) {
-      await log.forget(txId); // a half-written decision of a coordinator that died while writing it
+      await log.forget(txId); // a half-written decision: nothing was decided
       continue;
     }
-    const now = await log.lookup(txId);
-    if (now && now.branches.every((b) => now.done.includes(b))) await log.forget(txId);
+    const committed = d.branches.every((b, i) => {
+      if (d.done.includes(b)) return true;
+      const server = d.servers[i];
+      // after a decision every branch is prepared or committed: not prepared on its server = committed
+      return server != null && parts.some((p) => serverIdOf(p) === server && !stillPrepared.get(p)!.has(b));
+    });
+    if (committed) await log.forget(txId);
   }
   return report;
+}
+
+/** The server a participant's prepared transactions live on, as its adapter names it. @internal */
+export function serverIdOf(p: Participant): string | null {
+  try {
+    return p.adapter.twoPhase?.serverId?.(p.conn) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { rollbackQuietly, type Branch } from './branch';
 import type { DecisionLog } from './decision-log';
-import { forgetRecovery } from './recovery';
+import { forgetRecovery, serverIdOf } from './recovery';
 import { txTestPoint } from './test-points';
 import { PartialCommitError } from '../errors/partial-commit-error';
 
@@ -33,7 +33,7 @@ export async function commitTwoPhase(branches: readonly Branch[], txId: string, 
   }
   await txTestPoint('P');
   try {
-    await log.record({ txId, branches: branches.map((b) => b.xid!), at: new Date().toISOString() });
+    await log.record({ txId, branches: branches.map((b) => b.xid!), servers: branches.map((b) => serverIdOf(b.part)), at: new Date().toISOString() });
   } catch (error) {
     await rollbackQuietly(branches);
     await log.forget(txId).catch(() => undefined);

@@ -70,6 +70,13 @@ export function parseBranchId(id: string): (ParsedTransactionId & { index: numbe
   };
 }
 
+/** Parses a transaction id; `null` when it is not one of ours. @internal */
+export function parseTransactionId(id: string): ParsedTransactionId | null {
+  const t = TX_RE.exec(id);
+  if (!t) return null;
+  return { txId: id, hostTag: t[1]!, logTag: t[2]!, pid: parseInt(t[3]!, 36), startTime: t[4] === 'x' ? null : parseInt(t[4]!, 36) };
+}
+
 /** Whether an id parsed from a branch belongs to this very process. @internal */
 export function isOwnProcess(p: ParsedTransactionId): boolean {
   if (ownStart === undefined) ownStart = processStartTime(process.pid);

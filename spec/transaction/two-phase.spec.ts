@@ -54,7 +54,8 @@ function decisionFiles(dir = logDir): string[] {
 
 async function ours(): Promise<string[]> {
   const p = await checker.prepared();
-  return [...p.mysql, ...p.postgres].filter((id) => id.includes(shortHash(new FileDecisionLog(logDir).id)));
+  const tag = shortHash(new FileDecisionLog(logDir).id);
+  return [...p.mysql, ...p.postgres].filter((id) => id.slice(12, 18) === tag);
 }
 
 describe('two-phase commit', () => {
@@ -376,7 +377,7 @@ describe('recovery', () => {
     await leavePrepared(undecided, a, b, 2);
     await leavePrepared(live, a, b, 3);
     await leavePrepared(otherLog, a, b, 4);
-    await log.record({ txId: decided, branches: [`${decided}-0`, `${decided}-1`], at: new Date().toISOString() });
+    await log.record({ txId: decided, branches: [`${decided}-0`, `${decided}-1`], servers: [null, null], at: new Date().toISOString() });
     // a half-written decision of a coordinator that died while writing it
     fs.writeFileSync(path.join(logDir, `${undecided}.tmp`), '{"v":1,"tx');
 
@@ -418,7 +419,7 @@ describe('recovery', () => {
     await checker.createTable('postgres', b);
     const decided = txIdFor(deadPid(), null);
     await leavePrepared(decided, a, b, 1);
-    await log.record({ txId: decided, branches: [`${decided}-0`, `${decided}-1`], at: new Date().toISOString() });
+    await log.record({ txId: decided, branches: [`${decided}-0`, `${decided}-1`], servers: [null, null], at: new Date().toISOString() });
     // fresh pools: recovery runs once per process and connection
     const my2 = mysqlPromise.createPool({ uri: s.mysqlUrl, connectionLimit: 2 });
     const pg2 = new pg.Pool({ connectionString: s.postgresUrl, max: 2 });

@@ -155,9 +155,30 @@ export const knexAdapter: TransactionAdapter<KnexLike> = {
   name: 'knex',
   matches: isKnex,
   begin,
-  describe: (k) => `knex ${k.isTransaction ? 'transaction ' : ''}(${k.client.driverName ?? k.client.dialect ?? 'unknown client'})`,
+  describe(k) {
+    const server = knexAdapter.twoPhase!.serverId!(k);
+    return `knex ${k.isTransaction ? 'transaction ' : ''}(${k.client.driverName ?? k.client.dialect ?? 'unknown client'})${server ? ` ${server.replace(/^[a-z]+:\/\//, '')}` : ''}`;
+  },
   exclusive: () => null, // an instance checks out a connection per transaction; knex queues nested ones itself
   twoPhase: {
+    serverId(k) {
+      const fam = family(k);
+      let c = k.client.config?.connection as { host?: string; port?: number | string; database?: string; socketPath?: string; connectionString?: string } | string | undefined;
+      if (typeof c === 'object' && c && typeof c.connectionString === 'string' && !c.host) c = c.connectionString;
+      let o: { host?: string; port?: number | string; database?: string; socketPath?: string };
+      if (typeof c === 'string') {
+        try {
+          const u = new URL(c);
+          o = { host: u.hostname, port: u.port, database: decodeURIComponent(u.pathname.slice(1)) };
+        } catch {
+          return null;
+        }
+      } else if (typeof c === 'object' && c) o = c;
+      else return null; // a function or nothing: unknown
+      if (fam === 'mysql') return `mysql://${o.socketPath ?? `${o.host ?? 'localhost'}:${o.port || 3306}`}`;
+      if (fam === 'postgres' && o.database) return `postgres://${o.host ?? 'localhost'}:${o.port || 5432}/${o.database}`;
+      return null;
+    },
     async check(k) {
       if (k.isTransaction) return 'an existing knex transaction commits only with its outer transaction, which is not safe-state\'s to prepare; pass the knex instance';
       const fam = family(k);

@@ -188,6 +188,13 @@ export const mysql2Adapter: TransactionAdapter<Mysql2Object> = {
     return kind === 'connection' || kind === 'promise-connection' ? (coreOf(conn, kind) as object) : null;
   },
   twoPhase: {
+    serverId(conn) {
+      const kind = kindOf(conn)!;
+      const core = coreOf(conn, kind);
+      const cfg = kind === 'pool' || kind === 'promise-pool' ? (core as CorePool).config.connectionConfig : (core as CoreConnection).config;
+      if (!cfg) return null;
+      return `mysql://${cfg.socketPath ?? `${cfg.host ?? 'localhost'}:${cfg.port ?? 3306}`}`; // XA transactions are server-wide
+    },
     async check(conn) {
       const rows = (await runAnywhere(conn, 'SELECT VERSION() AS v')) as { v: string }[];
       return versionRefusal(String(rows[0]?.v ?? ''));

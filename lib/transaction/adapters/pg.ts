@@ -138,6 +138,19 @@ export const pgAdapter: TransactionAdapter<PgObject> = {
   },
   exclusive: (conn) => (isPool(conn) ? null : conn),
   twoPhase: {
+    serverId(conn) {
+      let o: { host?: string; port?: number | string; database?: string } | undefined = isPool(conn) ? conn.options : (conn as PgClient);
+      if (isPool(conn) && o && !o.host && conn.options?.connectionString) {
+        try {
+          const u = new URL(conn.options.connectionString);
+          o = { host: u.hostname, port: u.port, database: decodeURIComponent(u.pathname.slice(1)) };
+        } catch {
+          return null;
+        }
+      }
+      if (!o?.database) return null; // prepared transactions are listed per database
+      return `postgres://${o.host ?? 'localhost'}:${o.port || 5432}/${o.database}`;
+    },
     async check(conn) {
       const r = await conn.query('SHOW max_prepared_transactions');
       const n = Number(r.rows[0]?.max_prepared_transactions);
