@@ -41,24 +41,31 @@ const KNOWN = new Set(['twoPhase', 'decisionLog', 'recover']);
 /** @internal */
 export interface ResolvedTransactionOptions {
   twoPhase: boolean;
-  log: DecisionLog | null;
+  /** the `decisionLog` option, checked; opened (a directory is created) only when needed */
+  decisionLog: string | DecisionLog | undefined;
   recover: boolean;
 }
 
 const fileLogs = new Map<string, FileDecisionLog>();
 
 /** The decision log an option names (one FileDecisionLog per directory and working directory). @internal */
+function checkDecisionLog(option: unknown): asserts option is DecisionLog {
+  if (option === '') throw new InvalidOptionsError('decisionLog', 'decisionLog must not be an empty path');
+  const o = option as Partial<DecisionLog> | null;
+  if (typeof o !== 'object' || o === null || typeof o.id !== 'string' || !o.id) {
+    throw new InvalidOptionsError('decisionLog', 'decisionLog must be a directory path or a DecisionLog (an object with an `id` string and record/markDone/lookup/forget methods)');
+  }
+  for (const m of ['record', 'markDone', 'lookup', 'forget'] as const) {
+    if (typeof o[m] !== 'function') throw new InvalidOptionsError('decisionLog', `decisionLog: the DecisionLog has no ${m}() method`);
+  }
+}
+
 export function decisionLogOf(option: string | DecisionLog | undefined): DecisionLog {
   if (option !== undefined && typeof option !== 'string') {
-    if (typeof option !== 'object' || option === null || typeof option.id !== 'string' || !option.id) {
-      throw new InvalidOptionsError('decisionLog', 'decisionLog must be a directory path or a DecisionLog (an object with an `id` string and record/markDone/lookup/forget methods)');
-    }
-    for (const m of ['record', 'markDone', 'lookup', 'forget'] as const) {
-      if (typeof option[m] !== 'function') throw new InvalidOptionsError('decisionLog', `decisionLog: the DecisionLog has no ${m}() method`);
-    }
+    checkDecisionLog(option);
     return option;
   }
-  if (option === '') throw new InvalidOptionsError('decisionLog', 'decisionLog must not be an empty path');
+  if (option === '') checkDecisionLog(option);
   const key = `${process.cwd()}\0${option ?? ''}`;
   let log = fileLogs.get(key);
   if (!log) {
@@ -70,7 +77,7 @@ export function decisionLogOf(option: string | DecisionLog | undefined): Decisio
 
 /** Validates the options (unknown names and wrong types fail with InvalidOptionsError). @internal */
 export function resolveTransactionOptions(options: TransactionOptions | undefined): ResolvedTransactionOptions {
-  if (options === undefined) return { twoPhase: false, log: null, recover: true };
+  if (options === undefined) return { twoPhase: false, decisionLog: undefined, recover: true };
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', `transaction options must be an object (got ${options === null ? 'null' : typeof options})`);
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new InvalidOptionsError(k, `unknown transaction option '${k}' (known: ${[...KNOWN].join(', ')})`);
@@ -78,6 +85,7 @@ export function resolveTransactionOptions(options: TransactionOptions | undefine
   for (const k of ['twoPhase', 'recover'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new InvalidOptionsError(k, `${k} must be a boolean (got ${typeof options[k]})`);
   }
-  const twoPhase = options.twoPhase === true;
-  return { twoPhase, log: twoPhase ? decisionLogOf(options.decisionLog) : null, recover: options.recover !== false };
+  const log = options.decisionLog;
+  if (log !== undefined && (typeof log !== 'string' || log === '')) checkDecisionLog(log);
+  return { twoPhase: options.twoPhase === true, decisionLog: log, recover: options.recover !== false };
 }

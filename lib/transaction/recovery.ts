@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import * as os from 'node:os';
 import type { DecisionLog, CommitDecision } from './decision-log';
 import type { Participant } from './participant';
@@ -165,8 +166,9 @@ export function serverIdOf(p: Participant): string | null {
   }
 }
 
+/** A pause that keeps no process alive and that fake timers of test frameworks do not freeze. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return delay(ms, undefined, { ref: false });
 }
 
 /**

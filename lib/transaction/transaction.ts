@@ -3,7 +3,7 @@ import type { Branch } from './branch';
 import { rollbackQuietly } from './branch';
 import type { DecisionLog } from './decision-log';
 import { resolveParticipants, type Participant } from './participant';
-import { resolveTransactionOptions, type TransactionOptions } from './options';
+import { decisionLogOf, resolveTransactionOptions, type TransactionOptions } from './options';
 import { acquireGates } from './connection-gate';
 import { guardHandle } from './handle-guard';
 import { transactionState } from './shared-state';
@@ -138,8 +138,8 @@ export class Transaction implements AsyncDisposable {
     const opts = resolveTransactionOptions(options);
     const parts = resolveParticipants(connections, opts.twoPhase ? 'transaction (twoPhase)' : 'transaction');
     if (opts.twoPhase) await refuseNonTwoPhase(parts);
+    const log = opts.twoPhase ? decisionLogOf(opts.decisionLog) : null;
     const release = await acquireGates(parts.flatMap((p) => (p.exclusive ? [p.exclusive] : [])), (k) => parts.find((p) => p.exclusive === k)!.label);
-    const log = opts.log;
     const id = log ? newTransactionId(log.id) : `tx-${randomBytes(6).toString('hex')}`;
     const inFlight = transactionState().inFlight;
     const branches: Branch[] = [];

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { rollbackQuietly, type Branch } from './branch';
 import type { DecisionLog } from './decision-log';
 import { forgetRecovery, serverIdOf } from './recovery';
@@ -66,8 +67,9 @@ export async function commitTwoPhase(branches: readonly Branch[], txId: string, 
   throw new PartialCommitError(committed, [], { cause: firstError, pending: pending.map((b) => b.part.label) });
 }
 
+/** A pause that keeps no process alive and that fake timers of test frameworks do not freeze. */
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return delay(ms, undefined, { ref: false });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import pg from 'pg';
@@ -47,9 +48,10 @@ export interface Flavour {
 }
 
 let seq = 0;
+const RUN = randomBytes(3).toString('hex'); // test files in one jest worker share its pid, not this module
 /** A fresh table name. */
 export function tableName(prefix = 't'): string {
-  return `${prefix}_${process.pid}_${++seq}`;
+  return `${prefix}_${process.pid}_${RUN}_${++seq}`;
 }
 
 function cbQuery(c: { query(sql: string, params: unknown[], cb: (e: Error | null) => void): unknown }, sql: string, params: unknown[]): Promise<void> {
