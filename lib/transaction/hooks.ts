@@ -8,7 +8,9 @@ import { transactionState } from './shared-state';
  * (`tx.participants`, `tx.has(conn)`, `tx.of(conn)`) and, if it wants, from the job context
  * (AsyncLocalStorage), which at `afterBegin` and `beforeCommit` is the caller's.
  *
- * - `afterBegin` runs once every participant has begun, before the callback.
+ * - `afterBegin` runs once every participant has begun, before the callback (in the caller's
+ *   async context: the place to note which job item the transaction belongs to). Throwing rolls
+ *   the transaction back and `begin()` throws.
  * - `beforeCommit` runs inside the transaction, before the first COMMIT (before PREPARE with
  *   `twoPhase`): it may write through `tx.of(participant)`. Throwing rolls the whole transaction
  *   back and the error is what `commit()` throws.

@@ -164,7 +164,12 @@ export class Transaction implements AsyncDisposable {
     }
     const tx = new Transaction(id, parts, branches, log, release);
     exclusives.set(tx, parts.flatMap((p) => (p.exclusive ? [p.exclusive] : [])));
-    runAfterBegin(tx);
+    try {
+      runAfterBegin(tx);
+    } catch (error) {
+      await tx.rollback().catch(() => undefined);
+      throw error;
+    }
     return tx;
   }
 
