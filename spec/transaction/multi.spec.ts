@@ -349,6 +349,26 @@ describe('commit hooks (the seam of exactly-once completion)', () => {
   });
 });
 
+describe('commit hooks: afterBegin', () => {
+  it('a throwing afterBegin rolls the new transaction back and frees its connection', async () => {
+    const a = tableName();
+    sqlite.exec(`CREATE TABLE ${a} (id INT PRIMARY KEY)`);
+    const off = addTransactionHook({
+      afterBegin: () => {
+        throw new Error('not now');
+      },
+    });
+    try {
+      await expect(transaction(sqlite, (tx) => void tx.of(sqlite).exec(`INSERT INTO ${a} VALUES (1)`))).rejects.toThrow('not now');
+    } finally {
+      off();
+    }
+    expect(sqlite.inTransaction).toBe(false);
+    await transaction(sqlite, (tx) => void tx.of(sqlite).exec(`INSERT INTO ${a} VALUES (2)`));
+    expect(sqlite.prepare(`SELECT id FROM ${a}`).all()).toEqual([{ id: 2 }]);
+  });
+});
+
 // compile-time: tx.of() hands out the driver's own handle types
 async function typeChecks(tx: Transaction, k: Knex, pp: mysqlPromise.Pool, pgp: pg.Pool, c: pg.Client): Promise<void> {
   const kt: Knex.Transaction = tx.of(k);
