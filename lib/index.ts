@@ -49,6 +49,14 @@ export type { BackendLock, LockHolder } from './backends/lock';
 export { MemoryBackend } from './backends/memory';
 export { FileBackend, type FileBackendOptions } from './backends/file/file-backend';
 
+export { transaction } from './transaction/run-transaction';
+export { Transaction, type TransactionHandle, type TransactionState } from './transaction/transaction';
+export type { TransactionOptions } from './transaction/options';
+export { registerTransactionAdapter } from './transaction/adapter-registry';
+export type { TransactionAdapter, AdapterTransaction, BeginContext, TwoPhaseSupport } from './transaction/adapter';
+export { recoverTransactions, type RecoveryOptions, type RecoveryReport, type RecoveredBranch, type SkippedBranch } from './transaction/recovery';
+export { FileDecisionLog, type DecisionLog, type CommitDecision } from './transaction/decision-log';
+
 export { SafeStateError } from './errors/safe-state-error';
 export { InvalidOptionsError } from './errors/invalid-options-error';
 export { JobLockedError } from './errors/job-locked-error';
