@@ -69,7 +69,7 @@ export function chartGroups(measurements: Measurement[]): BarGroup[] {
     const bars = g.bars.flatMap((b) => {
       const m = byId.get(b.id);
       if (!m) return [];
-      const note = g.limitOf === 'memory-overhead' ? `+${usText(m.overheadUs)} over the loop` : `${m.ratio.toFixed(2)}x the limit`;
+      const note = g.limitOf === 'memory-overhead' ? `+${usText(m.overheadUs)} over the loop` : `ratio ${m.ratio.toFixed(2)}x`;
       return [{ label: b.label, us: m.perItemUs, kind: 'engine' as const, note }];
     });
     if (!limit || bars.length === 0) continue;
@@ -140,7 +140,7 @@ export function renderChart(title: string, subtitle: string, groups: BarGroup[])
     out.push(`<text x="${gx}" y="${axisY + 16}" class="tick" text-anchor="middle">${esc(tickText(10 ** d))}</text>`);
   }
   out.push(...body);
-  out.push(`<text x="${plotX + plotW / 2}" y="${axisY + 34}" class="tick" text-anchor="middle">cost per item (log scale; shorter is better)</text>`);
+  out.push(`<text x="${plotX + plotW / 2}" y="${axisY + 34}" class="tick" text-anchor="middle">cost per item, median over rounds (log scale; shorter is better); ratio = median of per-round ratios to the limit</text>`);
   const legend: [BarKind, string][] = [
     ['limit', 'physical limit, measured in the same run'],
     ['engine', 'safe-state'],
