@@ -1,41 +1,53 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { safeState, FileBackend, type Durability } from '../lib/index';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { safeState, FileBackend, MemoryBackend, type Durability, type StateBackend } from '../lib/index';
 
 /**
- * A FileBackend job whose checkpoint holds exactly `done` completed items of an input of `total`
- * items (0..total-1), restored before every measured run, so that every run starts from the same
- * file: the same watermark, the same journal length, the same distance to the next compaction.
+ * A job whose checkpoint holds exactly `done` completed items of an input of `total` items
+ * (0..total-1), restored before every measured run, so that every run starts from the same
+ * checkpoint: the same watermark, the same journal length, the same distance to the next
+ * compaction. On a FileBackend (`dir` given) or a MemoryBackend (`dir` null: the engine's own work
+ * without I/O).
  *
  * The checkpoint is made by the engine itself (no hand-written file): a run with a huge
  * `saveEvery` walks the first `done` items, which costs no save, and throws at item `done`, which
  * saves the whole progress once (the failure save).
  */
 export class ResumedJob {
-  private readonly backend: FileBackend;
-  private readonly snapshot: string;
-  private readonly file: string;
+  private readonly backend: StateBackend;
+  private readonly file: string | null;
+  /** the checkpoint file's copy (FileBackend) */
+  private readonly snapshot: string | null;
+  /** the checkpoint's text (MemoryBackend) */
+  private memorySnapshot: string | null = null;
   private prepared = false;
 
   /**
-   * @param dir - directory of the job's FileBackend (its own, created)
+   * @param dir - directory of the job's FileBackend (its own, created), or null for a MemoryBackend
    * @param name - job name
    * @param items - the input, 0..total-1 (shared, never changed)
    * @param done - completed items in the checkpoint
    * @param durability - durability of the measured runs
    */
   constructor(
-    private readonly dir: string,
+    dir: string | null,
     readonly name: string,
     private readonly items: readonly number[],
     readonly done: number,
     private readonly durability: Durability,
   ) {
     if (done >= items.length) throw new Error(`a job resumed at ${done} needs more than ${items.length} items`);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.backend = new FileBackend({ dir });
-    this.file = this.backend.location(name);
-    this.snapshot = path.join(dir, 'snapshot.bin');
+    if (dir === null) {
+      this.backend = new MemoryBackend();
+      this.file = this.snapshot = null;
+    } else {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.backend = new FileBackend({ dir });
+      this.file = this.backend.location(name);
+      this.snapshot = path.join(dir, 'snapshot.bin');
+    }
   }
 
   /** Writes the checkpoint (once) and keeps a copy of it. */
@@ -49,14 +61,16 @@ export class ResumedJob {
       { name: this.name, backend: this.backend, saveEvery: 2 ** 30, durability: 'process' },
     );
     await expectStop(job(this.items as number[]));
-    fs.copyFileSync(this.file, this.snapshot);
+    if (this.file && this.snapshot) fs.copyFileSync(this.file, this.snapshot);
+    else this.memorySnapshot = await this.backend.load(this.name);
     const cp = await job.peekCheckpoint();
     if (cp?.completedIndices.size !== done) throw new Error(`prepared checkpoint of ${this.name} holds ${cp?.completedIndices.size} done items, not ${done}`);
     this.prepared = true;
   }
 
   private restore(): void {
-    fs.copyFileSync(this.snapshot, this.file);
+    if (this.file && this.snapshot) fs.copyFileSync(this.snapshot, this.file);
+    else this.backend.saveSync!(this.name, this.memorySnapshot!);
   }
 
   /**
@@ -114,6 +128,7 @@ export class ResumedJob {
       },
       { name: this.name, backend: this.backend, saveEvery: 1, durability: this.durability },
     );
+    collectGarbage(); // the previous run's garbage (a copy of the input) is not this run's cost
     const t0 = performance.now();
     await expectStop(job(this.items as number[]));
     return (firstAt - t0) * 1000;
@@ -139,6 +154,21 @@ export async function alternatingSaves(jobs: ResumedJob[], count: number): Promi
     return opened;
   };
   return Promise.all(jobs.map((j) => j.savesUs(count, barrier)));
+}
+
+let gc: (() => void) | null | undefined;
+
+/** A full garbage collection, between measured runs (V8's gc(), exposed on demand). */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
 }
 
 /** Ends a benchmark run on purpose (the engine saves, records the failure and re-throws it). */

@@ -77,7 +77,7 @@ const FULL: Config = {
   saveStrictRounds: 11,
   saveProcessItems: 10_000,
   saveProcessRounds: 15,
-  skipRounds: 31,
+  skipRounds: 15,
   latencyRounds: 15,
   latencyModuleReps: 9,
 };
