@@ -13,7 +13,7 @@
  * 4. The cost of one save with 1,000,000 completed items against 1,000 (File 'strict' and
  *    'process', saveEvery 1; the two jobs take turns item by item). Target ratio <= 1.2.
  * 5. Resuming at item 999,990 of 1,000,000 against item 10 (call to first resumed item,
- *    in-process): skipping is O(1). Target ratio <= 1.2.
+ *    in-process, MemoryBackend: the engine's own work): skipping is O(1). Target ratio <= 1.2.
  * 6. Resume latency: spawning a process to its first resumed item (plain node running the built
  *    code: the per-file dist/ layout and one bundle), against a bare `node -e` start in the same
  *    rounds. Target <= 50 ms over the bare start. With a breakdown: the child's own clock, the
