@@ -5,7 +5,7 @@ import { formatSummary, type SoakSummary } from '../../bench/soak-report';
 
 /**
  * The crash soak (bench/soak.ts) in its short CI form: 20 SIGKILLs at random moments per backend,
- * on a smaller job than `npm run soak` (2,000 items instead of 10,000, to stay within CI's time on
+ * on a smaller job than `npm run soak` (1,000 items instead of 10,000, to stay within CI's time on
  * a shared 2-core machine), then a run with a fault injected on purpose, which it must report.
  * The soak's parent runs in one node process (TS_NODE); its job children run under plain node.
  */
@@ -40,7 +40,7 @@ describe('crash soak (bench/soak.ts --kills 20)', () => {
   let summary: SoakSummary | null;
 
   beforeAll(async () => {
-    run = await soak(['--kills', '20', '--items', '2000', '--json']);
+    run = await soak(['--kills', '20', '--items', '1000', '--json']);
     summary = parse(run.stdout);
   }, 180_000);
 
@@ -58,7 +58,7 @@ describe('crash soak (bench/soak.ts --kills 20)', () => {
       expect({ ...ctx, kills: b.kills, violations: b.violations, corrupt: b.corrupt, lockStalls: b.lockStalls }).toEqual({ ...ctx, kills: 20, violations: [], corrupt: 0, lockStalls: 0 });
       // every job ran to completion, every item has its effect, repeats only for items in flight
       expect(b.jobs).toBeGreaterThanOrEqual(1);
-      expect(b.items).toBe(b.jobs * 2000);
+      expect(b.items).toBe(b.jobs * 1000);
       expect(b.effects).toBe(b.items + b.repeats);
       expect(b.repeats).toBeLessThanOrEqual(b.kills);
       expect(b.maxRepeatsPerKill).toBeLessThanOrEqual(1);
@@ -82,11 +82,11 @@ describe('crash soak (bench/soak.ts --kills 20)', () => {
   });
 
   it('reports a lost item and exits 1 (a fault injected on purpose)', async () => {
-    const bad = await soak(['--kills', '3', '--items', '200', '--backends', 'file-process', '--fault', 'lose-item', '--json']);
+    const bad = await soak(['--kills', '2', '--items', '100', '--backends', 'file-process', '--fault', 'lose-item', '--json']);
     const s = parse(bad.stdout);
     expect({ code: bad.code, json: s !== null, pass: s?.pass }).toEqual({ code: 1, json: true, pass: false });
     const violations = s!.backends[0].violations.join('\n');
-    expect(violations).toMatch(/items were never processed \(skipped\): 100/);
+    expect(violations).toMatch(/items were never processed \(skipped\): 50/);
     expect(formatSummary(s!).trimEnd().split('\n').pop()).toMatch(/^FAIL: \d+ violation/);
   }, 120_000);
 });
