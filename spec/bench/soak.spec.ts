@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TS_NODE } from '../helpers';
+import { TS_NODE, tempDir } from '../helpers';
 import { formatSummary, type SoakSummary } from '../../bench/soak-report';
 
 /**
@@ -10,10 +11,12 @@ import { formatSummary, type SoakSummary } from '../../bench/soak-report';
  * The soak's parent runs in one node process (TS_NODE); its job children run under plain node.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
+/** Parent of the soaks' scratch directories (a failing soak keeps its own for inspection). */
+const SCRATCH = tempDir('safe-state-soak-spec-');
 
 function soak(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TS_NODE[0], [...TS_NODE.slice(1), 'bench/soak.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TS_NODE[0], [...TS_NODE.slice(1), 'bench/soak.ts', '--dir', SCRATCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -43,6 +46,8 @@ describe('crash soak (bench/soak.ts --kills 20)', () => {
     run = await soak(['--kills', '20', '--items', '1000', '--json']);
     summary = parse(run.stdout);
   }, 180_000);
+
+  afterAll(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
   it('exits 0 with a passing JSON summary', () => {
     expect({ code: run.code, json: summary !== null, pass: summary?.pass, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, json: true, pass: true, stderr: '' });
