@@ -28,6 +28,8 @@ export interface BackendSummary {
   landings: Record<string, number>;
   /** kills aimed at a random time after the spawn (the others at a random item and phase) */
   timedKills: number;
+  /** kills that landed after the job had completed (between its end and the process's exit) */
+  killedAfterEnd: number;
   /** checkpoints that could not be read after a kill */
   corrupt: number;
   /** reruns refused for a lock left by a killed run */
@@ -66,7 +68,7 @@ export function formatSummary(sum: SoakSummary): string {
   const landingKeys = Object.values(LANDING_NAMES);
   out.push(
     table(
-      ['backend', 'kills', 'runs', 'jobs done', 'items', 'repeats', 'max/kill', `landed ${landingKeys.join('/')}`, 'timed', 'corrupt', 'lock stalls', 'violations', 'time'],
+      ['backend', 'kills', 'runs', 'jobs done', 'items', 'repeats', 'max/kill', `landed ${landingKeys.join('/')}`, 'timed', 'after end', 'corrupt', 'lock stalls', 'violations', 'time'],
       sum.backends.map((b) => [
         b.label,
         String(b.kills),
@@ -77,6 +79,7 @@ export function formatSummary(sum: SoakSummary): string {
         String(b.maxRepeatsPerKill),
         landingKeys.map((k) => b.landings[k]).join('/'),
         String(b.timedKills),
+        String(b.killedAfterEnd),
         String(b.corrupt),
         String(b.lockStalls),
         String(b.violations.length),

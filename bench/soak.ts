@@ -184,6 +184,7 @@ async function soakBackend(b: SoakBackend, args: Args, scratch: string, log: (m:
     maxRepeatsPerKill: 0,
     landings: Object.fromEntries(Object.values(LANDING_NAMES).map((n) => [n, 0])),
     timedKills: 0,
+    killedAfterEnd: 0,
     corrupt: 0,
     lockStalls: 0,
     violations: [],
@@ -288,6 +289,18 @@ async function soakBackend(b: SoakBackend, args: Args, scratch: string, log: (m:
         s.corrupt++;
         violate(`${ctx(s.kills)} the checkpoint is unreadable after a kill that landed in ${LANDING_NAMES[landing]}: ${String(e)}`);
         aborted = true;
+        break;
+      }
+      // The job may have completed (and deleted its checkpoint) after the kill was decided but
+      // before it landed: the child then dies between the job's end and its exit. That is so
+      // when it said so, or when nothing else can explain a missing checkpoint: the kill landed
+      // right after a finished save (the last item's), every item has its effect, and this run
+      // ended with the last item. The job is then complete; the kill still counts.
+      const last = rec.effects[rec.effects.length - 1];
+      if (res.stdout.includes('complete') || (cp === null && landing === 'D' && seen.size === n && last === n - 1)) {
+        s.killedAfterEnd++;
+        if (cp !== null) violate(`${ctx(s.kills)} the job completed but its checkpoint is still there`);
+        runs[runs.length - 1] = { ...rec, killed: false, result: { ...res, code: 0 } };
         break;
       }
       const problem = checkAfterKill(cp, all, { effects: rec.effects, phases: res.phases }, 1, true);
