@@ -40,19 +40,27 @@ function nextIndex(run: JobRun, arr: readonly unknown[], from: number): number {
   return i;
 }
 
-function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): IterableIterator<T> {
+/** The step both array iterators share: hand out the next undone item, or end. */
+function arrayStepper<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): () => IteratorResult<T> {
   let pos = 0;
+  return () => {
+    const i = nextIndex(run, arr, pos);
+    if (i >= arr.length) {
+      run.reachedEnd();
+      return DONE as IteratorResult<T>;
+    }
+    pos = i + 1;
+    run.begin(i, arr[i]);
+    return { done: false, value: value(i) };
+  };
+}
+
+function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): IterableIterator<T> {
+  const step = arrayStepper(run, arr, value);
   return {
     next(): IteratorResult<T> {
       run.finishSync();
-      const i = nextIndex(run, arr, pos);
-      if (i >= arr.length) {
-        run.reachedEnd();
-        return DONE as IteratorResult<T>;
-      }
-      pos = i + 1;
-      run.begin(i, arr[i]);
-      return { done: false, value: value(i) };
+      return step();
     },
     return(v?: unknown): IteratorResult<T> {
       run.iterationClosed();
@@ -65,17 +73,7 @@ function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: numbe
 }
 
 function arrayAsyncIterator<T>(run: JobRun, arr: readonly unknown[]): AsyncIterableIterator<T> {
-  let pos = 0;
-  const step = (): IteratorResult<T> => {
-    const i = nextIndex(run, arr, pos);
-    if (i >= arr.length) {
-      run.reachedEnd();
-      return DONE as IteratorResult<T>;
-    }
-    pos = i + 1;
-    run.begin(i, arr[i]);
-    return { done: false, value: arr[i] as T };
-  };
+  const step = arrayStepper(run, arr, (i) => arr[i] as T);
   return {
     // not an async function: one promise per step, none for the save when it was synchronous
     next(): Promise<IteratorResult<T>> {
