@@ -1,12 +1,12 @@
 /**
- * Measuring helpers shared by the benchmarks (bench/run.ts, bench/redis-sql.ts): interleaved
- * rounds of contenders and the per-round comparison with a baseline.
+ * The measuring loop shared by the benchmark's sections: interleaved rounds of contenders, and the
+ * comparison of a contender with its baseline (medians of per-round values).
  */
 import { perItemUs, type LoopTiming } from './loop-timing';
 import { median, rotation } from './stats';
-import { meets, type Measurement, type Target } from './report';
+import { meets, type Measurement, type Per, type Target } from './report';
 
-/** Progress on stderr (the report goes to stdout). */
+/** A progress line on stderr (stdout holds the report). */
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -23,7 +23,6 @@ export async function timed(job: (items: number[]) => Promise<LoopTiming>, items
   return perItemUs(t);
 }
 
-/** One contender of a section. */
 export interface Contender {
   name: string;
   /** one measurement: µs per item (or per operation) */
@@ -41,7 +40,10 @@ export async function interleave(section: string, contenders: Contender[], round
   return samples;
 }
 
-/** A contender's samples against the baseline's samples of the same rounds. */
+/**
+ * A contender's samples against its baseline's samples of the same rounds: medians, the median of
+ * the per-round ratios and differences, and the target check.
+ */
 export function measurement(
   id: string,
   label: string,
@@ -50,6 +52,7 @@ export function measurement(
   samples: number[],
   baseline: number[],
   target: Target,
+  per: Per = 'item',
 ): Measurement {
   const ratio = median(samples.map((s, i) => s / baseline[i]));
   const overheadUs = median(samples.map((s, i) => s - baseline[i]));
@@ -58,6 +61,7 @@ export function measurement(
   return {
     id,
     label,
+    ...(per === 'item' ? {} : { per }),
     items,
     rounds: samples.length,
     perItemUs: perItem,

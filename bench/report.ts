@@ -1,6 +1,7 @@
 /**
  * The benchmark's results: their shape (also the `--json` output) and the human-readable table.
  */
+import { formatKeyStorage, type KeyStorageReport } from './keys';
 
 /** A target: `metric op value`, e.g. ratio <= 1.5. */
 export interface Target {
@@ -9,15 +10,24 @@ export interface Target {
   value: number;
 }
 
+/**
+ * What one sample of a measurement is: the cost per `item` of a loop (the default), of one
+ * `resume` (job call to its first resumed item, in-process), or of one process `start` (spawn to
+ * the first resumed item). Whatever it is, the fields named `...Us` hold microseconds of it.
+ */
+export type Per = 'item' | 'resume' | 'start';
+
 /** One measured cost against its in-process baseline. */
 export interface Measurement {
   id: string;
   label: string;
-  /** items per job run */
+  /** what one sample measures (absent = 'item') */
+  per?: Per;
+  /** items per job run (for per 'resume' and 'start': items of the job's input) */
   items: number;
   /** interleaved rounds (each round measures the baseline and the contender once) */
   rounds: number;
-  /** median µs per item of the contender */
+  /** median µs per item (per resume, per start: see `per`) of the contender */
   perItemUs: number;
   /** what the contender is compared with, measured in the same rounds */
   baseline: { label: string; perItemUs: number };
@@ -45,6 +55,43 @@ export interface FixedCost {
   samplesMs: number[];
 }
 
+/** A module's cost to load in a fresh process (`require` of it alone), part of the resume latency. */
+export interface ModuleCost {
+  module: string;
+  reps: number;
+  medianMs: number;
+  samplesMs: number[];
+}
+
+/**
+ * Where the time of a resume in a fresh process goes: medians of the child's own clock
+ * (`performance.now()`, ms since its process started) at three points, and of the parent's
+ * spawn-to-first-item wall time; plus what loading each dependency alone costs.
+ */
+export interface ResumeLatencyDetail {
+  /** items of the resumed job and the index it resumes at */
+  items: number;
+  resumeAt: number;
+  variants: {
+    id: string;
+    label: string;
+    /** parent: spawn() to the child's first line on stdout */
+    wallMs: number;
+    /** child: its main script started (node's own start-up before it) */
+    scriptMs: number;
+    /** child: safe-state and its dependencies loaded */
+    loadedMs: number | null;
+    /** child: the job body got its first (resumed) item */
+    firstItemMs: number | null;
+  }[];
+  modules: ModuleCost[];
+  /**
+   * The same steps a run takes before its body gets an item, done cold one by one in a fresh
+   * process through the public API (bench/fixtures/resume-probe.ts): median ms per step.
+   */
+  steps: { step: string; medianMs: number }[];
+}
+
 /** Everything one run of the benchmark found. */
 export interface Report {
   version: 1;
@@ -52,13 +99,21 @@ export interface Report {
   node: string;
   platform: string;
   cpus: number;
+  /** CPU model (os.cpus()[0].model) */
+  cpuModel: string;
   /** 1-minute load average at the start and at the end (other processes skew the numbers) */
   load: { start: number; end: number };
   dir: string;
   startedAt: string;
   durationMs: number;
   measurements: Measurement[];
+  /** every measurement's ratio (contender / baseline, median of per-round ratios), by id */
+  ratios: Record<string, number>;
   fixedCosts: FixedCost[];
+  /** the `key` option at scale (checkpoint size per million keys, compaction, keyed job cost); absent in bench/redis-sql.ts */
+  keyStorage?: KeyStorageReport;
+  /** breakdown of the resume latency rows (absent when they were not run) */
+  resumeLatency?: ResumeLatencyDetail;
   /** whether every target was met */
   allPass: boolean;
   /** what the run could not measure and why (e.g. a server binary missing) */
@@ -76,42 +131,73 @@ function fmt(v: number): string {
   return a >= 100 ? v.toFixed(1) : a >= 10 ? v.toFixed(2) : a >= 1 ? v.toFixed(3) : v.toFixed(4);
 }
 
-function metricText(m: Measurement): string {
-  const unit = m.target.metric === 'ratio' ? 'x' : ' µs';
-  const name = m.target.metric === 'ratio' ? 'ratio' : m.target.metric === 'perItemUs' ? 'per item' : 'overhead';
-  return `${name} ${fmt(m.value)}${unit} ${m.target.op} ${m.target.value}${unit}`;
+/** A duration given in µs, in µs below 10 ms and in ms above. */
+function fmtUs(us: number): string {
+  return Math.abs(us) >= 10_000 ? `${fmt(us / 1000)} ms` : `${fmt(us)} µs`;
 }
 
-function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
+const PER_TEXT: Record<Per, string> = { item: '/item', resume: '/resume', start: '/start' };
+
+function metricText(m: Measurement): string {
+  const t = m.target;
+  if (t.metric === 'ratio') return `ratio ${fmt(m.value)}x ${t.op} ${t.value}x`;
+  const name = t.metric === 'perItemUs' ? (m.per ?? 'item') === 'item' ? 'per item' : 'median' : 'overhead';
+  return `${name} ${fmtUs(m.value)} ${t.op} ${fmtUs(t.value)}`;
+}
+
+/** A plain-text table. */
+export function table(header: string[], rows: string[][], rightAligned: Set<number>): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function formatResumeLatency(d: ResumeLatencyDetail): string[] {
+  const ms = (v: number | null) => (v === null ? '-' : fmt(v));
+  const out = [`resume latency in a fresh process (${d.items} items, resuming at item ${d.resumeAt}): medians, ms since the child process started`];
+  out.push(
+    table(
+      ['process', 'spawn to first item (parent)', 'script starts', 'safe-state loaded', 'first resumed item'],
+      d.variants.map((v) => [v.label, ms(v.wallMs), ms(v.scriptMs), ms(v.loadedMs), ms(v.firstItemMs)]),
+      new Set([1, 2, 3, 4]),
+    ),
+  );
+  if (d.steps.length > 0) {
+    out.push('', 'the same steps done cold, one by one, in a fresh process (median ms each)');
+    out.push(table(['step', 'median ms'], d.steps.map((s) => [s.step, fmt(s.medianMs)]), new Set([1])));
+  }
+  if (d.modules.length > 0) {
+    out.push('', 'loading one module alone in a fresh process (require, median ms)');
+    out.push(table(['module', 'reps', 'median ms'], d.modules.map((m) => [m.module, String(m.reps), fmt(m.medianMs)]), new Set([1, 2])));
+  }
+  return out;
 }
 
 /** The report as a plain-text table. */
 export function formatReport(r: Report): string {
   const out: string[] = [];
   out.push(`safe-state benchmark${r.quick ? ' (--quick: smoke run, numbers are rough)' : ''}`);
-  out.push(`${r.node}, ${r.platform}, ${r.cpus} CPU(s), load ${r.load.start.toFixed(2)} -> ${r.load.end.toFixed(2)}, scratch dir ${r.dir}, ${(r.durationMs / 1000).toFixed(1)} s`);
+  out.push(`${r.node}, ${r.platform}, ${r.cpus} x ${r.cpuModel}, load ${r.load.start.toFixed(2)} -> ${r.load.end.toFixed(2)}, scratch dir ${r.dir}, ${(r.durationMs / 1000).toFixed(1)} s`);
   out.push('per item = median over rounds; ratio and overhead = median of per-round (contender vs. baseline of the same round)');
   out.push('');
   out.push(
     table(
-      ['measurement', 'items x rounds', 'per item µs', 'baseline', 'baseline µs', 'ratio', 'overhead µs', 'target', 'result'],
+      ['measurement', 'items x rounds', 'median', 'baseline', 'baseline median', 'ratio', 'overhead', 'target', 'result'],
       r.measurements.map((m) => [
         m.label,
         `${m.items} x ${m.rounds}`,
-        fmt(m.perItemUs),
+        fmtUs(m.perItemUs) + PER_TEXT[m.per ?? 'item'],
         m.baseline.label,
-        fmt(m.baseline.perItemUs),
+        fmtUs(m.baseline.perItemUs),
         `${fmt(m.ratio)}x`,
-        fmt(m.overheadUs),
+        fmtUs(m.overheadUs),
         metricText(m),
         m.pass ? 'PASS' : '** MISS **',
       ]),
       new Set([2, 4, 5, 6]),
     ),
   );
+  if (r.resumeLatency) out.push('', ...formatResumeLatency(r.resumeLatency));
   if (r.fixedCosts.length > 0) {
     out.push('');
     out.push('per-run fixed cost (whole job call: lock, load, first save, body, delete, unlock)');
@@ -124,6 +210,10 @@ export function formatReport(r: Report): string {
     );
   }
   out.push('');
+  if (r.keyStorage) {
+    out.push(formatKeyStorage(r.keyStorage, table));
+    out.push('');
+  }
   for (const note of r.notes ?? []) out.push(`note: ${note}`);
   if (r.notes?.length) out.push('');
   const missed = r.measurements.filter((m) => !m.pass);

@@ -12,24 +12,45 @@
  *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
  * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
- * 4. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
+ * 5. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
  *    rounds (bench/idempotency.ts): `mark()` ratio <= 3 (no whole-set rewrite per mark),
  *    `seen()` overhead over an awaited plain `Map.get` of the same keys < 1 µs, the cost per key of
  *    opening it in a new process (<= 5 µs per key).
+ * The `key` option
+ * at scale (bench/keys.ts): the checkpoint size per million keys of several key shapes, the cost of
+ * a compaction at a million keys, and keyed jobs against the same job without key.
+ * 6. The cost of one save with 1,000,000 completed items against 1,000 (File 'strict' and
+ *    'process', saveEvery 1; the two jobs take turns item by item). Target ratio <= 1.2.
+ * 7. Resuming at item 999,990 of 1,000,000 against item 10 (call to first resumed item,
+ *    in-process, MemoryBackend: the engine's own work): skipping is O(1). Target ratio <= 1.2.
+ * 8. Resume latency: spawning a process to its first resumed item (plain node running the built
+ *    code: the per-file dist/ layout and one bundle), against a bare `node -e` start in the same
+ *    rounds. Target <= 50 ms over the bare start. With a breakdown: the child's own clock, the
+ *    same steps done cold one by one, and what loading each dependency alone costs.
  * Plus the fixed cost of a whole job run with a handful of items, for context.
  *
  * Options: `--quick` (a smoke run with few items), `--json` (machine-readable results on stdout),
- * `--dir <path>` (parent of the scratch directory; default `os.tmpdir()`).
+ * `--dir <path>` (parent of the scratch directory; default `os.tmpdir()`), `--results <file>`
+ * (where the JSON report is written; default bench/results/latest.json, or quick.json with
+ * --quick), `--svg <file>` (the chart; default docs/bench.svg, or bench/results/quick.svg with
+ * --quick), `--no-write` (neither file).
  * It is a report, not a test: the exit code is 0 whether targets are met or not (MISS is printed).
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { writeFdatasyncUs, writeUs, plainSum } from './baselines';
 import { fileJobs, memoryJob } from './jobs';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
 import { idempotencyBench } from './idempotency';
-import { formatReport, type FixedCost, type Measurement, type Report, type Target } from './report';
+import { measureShapes, measureJobs, measureCompaction, type KeyStorageReport } from './keys';
+import { formatReport, meets, type FixedCost, type Measurement, type Report, type Target } from './report';
 import { interleave, measurement, progress, range, timed } from './measure';
+import { saveCostSection } from './save-cost';
+import { resumeSkipSection } from './resume-skip';
+import { resumeLatencySection } from './resume-latency';
+import { reportChart, PEER_REFERENCE } from './chart';
 
 interface Config {
   strictItems: number;
@@ -42,6 +63,22 @@ interface Config {
   idempotencyKeys: number;
   idempotencyOps: number;
   idempotencyRounds: number;
+  /** keys per shape for the checkpoint size, and encode/decode repetitions */
+  keyShapeKeys: number;
+  keyShapeReps: number;
+  /** items of the keyed jobs, and their rounds */
+  keyJobItems: number;
+  keyJobRounds: number;
+  /** keys of the compaction measurement, and its repetitions */
+  compactionKeys: number;
+  compactionReps: number;
+  saveStrictItems: number;
+  saveStrictRounds: number;
+  saveProcessItems: number;
+  saveProcessRounds: number;
+  skipRounds: number;
+  latencyRounds: number;
+  latencyModuleReps: number;
 }
 
 /**
@@ -62,6 +99,19 @@ const FULL: Config = {
   idempotencyKeys: 1_000_000,
   idempotencyOps: 20_000,
   idempotencyRounds: 5,
+  keyShapeKeys: 1_000_000,
+  keyShapeReps: 3,
+  keyJobItems: 1_000_000,
+  keyJobRounds: 3,
+  compactionKeys: 1_000_000,
+  compactionReps: 3,
+  saveStrictItems: 400,
+  saveStrictRounds: 11,
+  saveProcessItems: 10_000,
+  saveProcessRounds: 15,
+  skipRounds: 15,
+  latencyRounds: 15,
+  latencyModuleReps: 9,
 };
 
 const QUICK: Config = {
@@ -75,23 +125,44 @@ const QUICK: Config = {
   idempotencyKeys: 20_000,
   idempotencyOps: 2_000,
   idempotencyRounds: 2,
+  keyShapeKeys: 20_000,
+  keyShapeReps: 1,
+  keyJobItems: 20_000,
+  keyJobRounds: 1,
+  compactionKeys: 20_000,
+  compactionReps: 1,
+  saveStrictItems: 30,
+  saveStrictRounds: 2,
+  saveProcessItems: 500,
+  saveProcessRounds: 2,
+  skipRounds: 2,
+  latencyRounds: 2,
+  latencyModuleReps: 1,
 };
 
-const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--dir <parent of the scratch directory>]';
+const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--dir <parent of the scratch directory>] [--results <file.json>] [--svg <file.svg>] [--no-write]';
+
+const ROOT = path.resolve(__dirname, '..');
 
 interface Args {
   quick: boolean;
   json: boolean;
   dir: string | undefined;
+  results: string | undefined;
+  svg: string | undefined;
+  write: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, json: false, dir: undefined };
+  const args: Args = { quick: false, json: false, dir: undefined, results: undefined, svg: undefined, write: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--json') args.json = true;
+    else if (a === '--no-write') args.write = false;
     else if (a === '--dir' && i + 1 < argv.length) args.dir = argv[++i];
+    else if (a === '--results' && i + 1 < argv.length) args.results = argv[++i];
+    else if (a === '--svg' && i + 1 < argv.length) args.svg = argv[++i];
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -267,6 +338,23 @@ async function fixedSection(tmp: TempDir, cfg: Config): Promise<FixedCost[]> {
   }));
 }
 
+async function keySection(tmp: TempDir, cfg: Config): Promise<KeyStorageReport> {
+  return {
+    shapes: measureShapes(cfg.keyShapeKeys, cfg.keyShapeReps, progress),
+    jobs: await measureJobs(tmp.sub('keys'), cfg.keyJobItems, cfg.keyJobRounds, progress),
+    compaction: measureCompaction(tmp.sub('compaction'), cfg.compactionKeys, cfg.compactionReps, progress),
+  };
+}
+
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+function peerText(): string {
+  return `peer reference (measured on this machine once, not in this run): ${PEER_REFERENCE.label}: ~${PEER_REFERENCE.us / 1000} ms; restart to the first resumed step: ~${PEER_REFERENCE.restartMs / 1000} s`;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cfg = args.quick ? QUICK : FULL;
@@ -281,24 +369,41 @@ async function main(): Promise<void> {
       ...(await memorySection(cfg)),
       ...(await idempotencySection(tmp, cfg)),
     ];
+    measurements.push(await saveCostSection(tmp.sub('save-cost'), 'strict', cfg.saveStrictItems, cfg.saveStrictRounds));
+    measurements.push(await saveCostSection(tmp.sub('save-cost'), 'process', cfg.saveProcessItems, cfg.saveProcessRounds));
+    measurements.push(await resumeSkipSection(tmp.sub('resume-skip'), cfg.skipRounds));
+    const latency = await resumeLatencySection(tmp.sub('resume-latency'), cfg.latencyRounds, cfg.latencyModuleReps);
+    measurements.push(...latency.measurements);
     const fixedCosts = await fixedSection(tmp, cfg);
+    const keyStorage = await keySection(tmp, cfg);
     const report: Report = {
       version: 1,
       quick: args.quick,
       node: `node ${process.version}`,
       platform: `${process.platform} ${process.arch}`,
       cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
       load: { start: loadStart, end: os.loadavg()[0] },
       dir: tmp.path,
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
       measurements,
+      ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
       fixedCosts,
+      keyStorage,
+      resumeLatency: latency.detail,
       allPass: measurements.every((m) => m.pass),
     };
     const fsyncUs = measurements.find((m) => m.id === 'file-strict-for-of')?.baseline.perItemUs ?? Infinity;
     if (fsyncUs < 10) progress(`warning: fdatasync took ${fsyncUs.toFixed(1)} µs here: ${tmp.path} is probably on tmpfs, so 'strict' numbers say little (use --dir on a real disk)`);
-    process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+    if (args.write) {
+      const results = path.resolve(args.results ?? path.join(ROOT, 'bench', 'results', args.quick ? 'quick.json' : 'latest.json'));
+      const svg = path.resolve(args.svg ?? (args.quick ? path.join(ROOT, 'bench', 'results', 'quick.svg') : path.join(ROOT, 'docs', 'bench.svg')));
+      writeFile(results, JSON.stringify(report, null, 2) + '\n');
+      writeFile(svg, reportChart(report));
+      progress(`wrote ${path.relative(process.cwd(), results)} and ${path.relative(process.cwd(), svg)}`);
+    }
+    process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n' + peerText() + '\n');
   } finally {
     tmp.remove();
   }

@@ -29,6 +29,7 @@ export { idempotent } from './decorators/idempotent-fn';
 export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/idempotent-options';
 export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';
 export { skipIfExists } from './idempotency/skip-if-exists';
+export { concurrently } from './engine/concurrently';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';
@@ -53,6 +54,14 @@ export type { RedisClientLike } from './backends/redis/redis-client';
 export { SqlBackend } from './backends/sql/sql-backend';
 export type { SqlBackendOptions, SqlDialect } from './backends/sql/sql-options';
 export type { SqlConnection, BetterSqlite3DatabaseLike, Mysql2ConnectionLike, PgConnectionLike, KnexLike } from './backends/sql/sql-connection';
+
+export { transaction } from './transaction/run-transaction';
+export { Transaction, type TransactionHandle, type TransactionState } from './transaction/transaction';
+export type { TransactionOptions } from './transaction/options';
+export { registerTransactionAdapter } from './transaction/adapter-registry';
+export type { TransactionAdapter, AdapterTransaction, BeginContext, TwoPhaseSupport } from './transaction/adapter';
+export { recoverTransactions, type RecoveryOptions, type RecoveryReport, type RecoveredBranch, type SkippedBranch } from './transaction/recovery';
+export { FileDecisionLog, type DecisionLog, type CommitDecision } from './transaction/decision-log';
 
 export { SafeStateError } from './errors/safe-state-error';
 export { InvalidOptionsError } from './errors/invalid-options-error';

@@ -20,7 +20,7 @@ export interface SelectedBackend {
    * Checkpoint files that {@link StateBackend.list} could not name (their header is unreadable),
    * so `list` can report them. Empty for backends other than files.
    */
-  unlistedFiles(listed: readonly string[]): Promise<string[]>;
+  unlistedFiles(): Promise<string[]>;
   /** Releases the backend's connections. */
   close(): Promise<void>;
 }
@@ -73,14 +73,15 @@ export function backendFromArgs(args: BackendArgs): SelectedBackend {
     backend,
     where: `directory ${displayPath(backend.dir)}`,
     info: { type: 'file', dir: backend.dir },
-    unlistedFiles: async (listed) => {
+    unlistedFiles: async () => {
       let entries: string[];
       try {
         entries = await fs.promises.readdir(backend.dir);
       } catch {
         return [];
       }
-      const known = new Set(listed.map((name) => path.basename(backend.location(name))));
+      // every entry whose header names a job, safe-state's own entries included
+      const known = new Set((await backend.list()).map((name) => path.basename(backend.location(name))));
       return entries.filter((e) => e.endsWith('.safestate') && !known.has(e)).sort().map((e) => path.join(backend.dir, e));
     },
     close: () => backend.close(),

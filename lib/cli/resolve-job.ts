@@ -3,11 +3,13 @@ import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
 import { BackendError } from '../errors/backend-error';
 import { SafeStateError } from '../errors/safe-state-error';
 import { JobNotFoundError } from './cli-errors';
+import { isReservedName } from '../engine/companions';
 import type { SelectedBackend } from './backend-from-args';
 
-async function listed(selected: SelectedBackend): Promise<string[]> {
+/** The jobs of a backend, without safe-state's own entries (idempotency records). @internal */
+export async function listJobs(selected: SelectedBackend): Promise<string[]> {
   try {
-    return await selected.backend.list();
+    return (await selected.backend.list()).filter((n) => !isReservedName(n));
   } catch (e) {
     if (SafeStateError.is(e)) throw e;
     throw new BackendError(`cannot list the jobs in ${selected.where}: ${(e as Error).message}`, { cause: e });
@@ -29,7 +31,7 @@ export async function resolveJob(selected: SelectedBackend, arg: string): Promis
     if (SafeStateError.is(e)) throw e;
     throw new BackendError(`cannot reach ${selected.where}: ${(e as Error).message}`, { cause: e });
   }
-  const names = await listed(selected);
+  const names = await listJobs(selected);
   const file = path.basename(arg);
   const asFile = names.find((n) => {
     const loc = backend.location(n);
@@ -38,7 +40,7 @@ export async function resolveJob(selected: SelectedBackend, arg: string): Promis
   if (asFile !== undefined && (file === arg || path.resolve(arg) === backend.location(asFile) || path.resolve(`${arg}.safestate`) === backend.location(asFile))) {
     return asFile;
   }
-  const stray = (await selected.unlistedFiles(names)).find((f) => path.basename(f) === file || path.basename(f) === `${file}.safestate`);
+  const stray = (await selected.unlistedFiles()).find((f) => path.basename(f) === file || path.basename(f) === `${file}.safestate`);
   if (stray) throw new CheckpointCorruptError(arg, stray, 'not a readable checkpoint file (its header is damaged, so it names no job); delete the file to start over');
   const lower = arg.toLowerCase();
   const similar = names.filter((n) => n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase())).slice(0, 3);

@@ -11,6 +11,19 @@ const g = globalThis as unknown as Record<symbol, AsyncLocalStorage<JobRun> | un
 /** The running job, carried through async calls (shared by every loaded copy of safe-state). @internal */
 export const jobContext: AsyncLocalStorage<JobRun> = g[KEY] ?? (g[KEY] = new AsyncLocalStorage<JobRun>());
 
+/** The item a `concurrently()` callback runs for: `record()` inside it stores that item's result. @internal */
+export interface ItemScope {
+  run: JobRun;
+  index: number;
+  /** the item's key, with the `key` option */
+  key: ItemKey | undefined;
+}
+
+const ITEM_KEY = Symbol.for('safe-state.item-context.v1');
+const gi = globalThis as unknown as Record<symbol, AsyncLocalStorage<ItemScope> | undefined>;
+/** The item of the running `concurrently()` callback (shared by every loaded copy of safe-state). @internal */
+export const itemContext: AsyncLocalStorage<ItemScope> = gi[ITEM_KEY] ?? (gi[ITEM_KEY] = new AsyncLocalStorage<ItemScope>());
+
 /** The running job, or throws {@link NoActiveJobError} naming `fn`. @internal */
 export function activeJob(fn: string): JobRun {
   const run = jobContext.getStore();
@@ -125,7 +138,8 @@ export function resumeResults<T = unknown>(): Promise<ReadonlyMap<ItemKey, T>> {
  * incrementally beside the progress record. The value is serialized at the call; a value that
  * cannot be saved throws {@link UnserializableStateError}. Outside a job it throws
  * {@link NoActiveJobError}; outside an item (no item in flight) a {@link SafeStateError} with code
- * `NO_ACTIVE_ITEM`. Without `storeResults` it does nothing.
+ * `NO_ACTIVE_ITEM`. Without `storeResults` it does nothing. Inside a {@link concurrently} callback it
+ * stores the result of that callback's item.
  *
  * @param value - the item's result
  * @example
@@ -137,7 +151,8 @@ export function resumeResults<T = unknown>(): Promise<ReadonlyMap<ItemKey, T>> {
 export function record(value: unknown): void {
   const run = activeJob('record');
   if (!run.storeResults) return;
-  const key = run.resultKey();
+  const item = itemContext.getStore();
+  const key = item !== undefined && item.run === run ? JSON.stringify(run.keyFn ? item.key : item.index) : run.resultKey();
   if (key === null) throw new SafeStateError('NO_ACTIVE_ITEM', 'record() must be called while an item of the job is being processed');
   run.writer.queueResult(key, serialize(value, `results[${key}]`));
 }

@@ -9,6 +9,12 @@ import { InputChangedError } from '../errors/input-changed-error';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { phaseHook } from '../util/test-phase';
 
+/** The tracked argument as the body got it (`view`), with what `concurrently()` needs to drive it. @internal */
+export type TrackedInput =
+  | { kind: 'array'; view: unknown[] }
+  | { kind: 'sync'; view: object; source: Iterable<unknown> }
+  | { kind: 'async'; view: object; source: AsyncIterable<unknown> };
+
 /**
  * One run of one job: the item in flight, the progress record and its writer. The tracked input
  * calls {@link JobRun.begin} when it hands an item to the body and {@link JobRun.finishSync} /
@@ -30,6 +36,16 @@ export class JobRun {
   previous: { frozen: string | null; results: ReadonlyMap<string, string>; location: string | null } | null = null;
   /** rebuilt frozen fields and results, once asked for */
   revived: { frozen?: Promise<unknown>; results?: Promise<ReadonlyMap<ItemKey, unknown>> } = {};
+  /** the tracked argument as the body got it, and its source (set by tracked-input.ts) */
+  tracked: TrackedInput | null = null;
+  /** indices of the items in flight in `concurrently()`, while it runs; else null */
+  concurrentItems: Set<number> | null = null;
+  /** the error that ended `concurrently()` and the index of its item (for lastFailure) */
+  concurrentFailure: { error: unknown; index: number } | null = null;
+  // the key computed by the last isDone() call, reused by begin() for the same item
+  private lastKeyIndex = -1;
+  private lastKeyItem: unknown = undefined;
+  private lastKey: ItemKey | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -54,7 +70,22 @@ export class JobRun {
 
   /** Whether item `index` (value `item`) is done. */
   isDone(index: number, item: unknown): boolean {
-    return this.keyFn ? this.doc.keys!.isDone(this.keyOf(item, index)) : this.doc.progress.isDone(index);
+    if (!this.keyFn) return this.doc.progress.isDone(index);
+    const k = this.keyOf(item, index);
+    this.lastKeyIndex = index;
+    this.lastKeyItem = item;
+    this.lastKey = k;
+    return this.doc.keys!.isDone(k);
+  }
+
+  /** Key of item `index`, reusing the one the last {@link JobRun.isDone} computed for it. */
+  keyAt(index: number, item: unknown): ItemKey {
+    if (index === this.lastKeyIndex && item === this.lastKeyItem) {
+      this.lastKeyIndex = -1;
+      this.lastKeyItem = undefined;
+      return this.lastKey!;
+    }
+    return this.keyOf(item, index);
   }
 
   /**
@@ -84,11 +115,12 @@ export class JobRun {
 
   /** An item is handed to the body. */
   begin(index: number, item: unknown): void {
+    if (this.concurrentItems) throw new TypeError(`safe-state job '${this.name}': the job's input is being processed by concurrently(); it cannot be iterated again until concurrently() has finished`);
     this.closed = false;
     if (!this.iterated) this.iterated = true;
     if (!this.reportedSkips) this.reportSkips();
     this.inFlight = index;
-    if (this.keyFn) this.inFlightKey = this.keyOf(item, index);
+    if (this.keyFn) this.inFlightKey = this.keyAt(index, item);
     phaseHook?.('B');
   }
 
@@ -135,6 +167,49 @@ export class JobRun {
       return undefined;
     }
     return this.writer.flush();
+  }
+
+  /**
+   * Marks one item done that `concurrently()` processed (no save); true when a save is due.
+   * @param key - the item's key with the `key` option
+   */
+  markConcurrent(index: number, key: ItemKey | undefined): boolean {
+    if (this.keyFn) this.doc.keys!.markDone(key!);
+    else this.doc.progress.markDone(index);
+    return this.writer.due();
+  }
+
+  /**
+   * Where a run that ended with `error` failed (`lastFailure.index`): the item whose callback threw
+   * it in `concurrently()`, else the item in flight (the lowest one in flight in `concurrently()`,
+   * for an interruption), or -1 when none.
+   */
+  failureIndex(error?: unknown): number {
+    const cf = this.concurrentFailure;
+    if (cf && error !== undefined && cf.error === error) return cf.index;
+    if (this.inFlight >= 0) return this.inFlight;
+    let low = -1;
+    if (this.concurrentItems) for (const i of this.concurrentItems) if (low < 0 || i < low) low = i;
+    return low;
+  }
+
+  /**
+   * Before `concurrently()` takes over the input: an item of a loop that was left (break) stays
+   * undone; one still in flight (called inside a loop over the input) is refused.
+   */
+  enterConcurrent(): Set<number> {
+    if (this.concurrentItems) throw new TypeError(`safe-state job '${this.name}': concurrently() is already running over the job's input`);
+    if (this.inFlight >= 0) {
+      if (!this.closed) throw new TypeError(`safe-state job '${this.name}': concurrently() cannot run inside a loop over the job's input (item ${this.inFlight} is in flight); use it instead of the loop`);
+      this.abandon();
+    }
+    this.concurrentFailure = null;
+    return (this.concurrentItems = new Set());
+  }
+
+  /** `concurrently()` ended. */
+  leaveConcurrent(): void {
+    this.concurrentItems = null;
   }
 
   /** The item in flight was abandoned (iteration stopped): it stays undone. */

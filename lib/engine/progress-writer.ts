@@ -6,8 +6,16 @@ import { asBackendError } from './backend-call';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
-/** ...or this many appended bytes. @internal */
+/**
+ * ...or this many appended bytes. When the last full rewrite was larger (a large key set, many
+ * stored results), the limits grow with it: as many appended bytes as that rewrite had, and one
+ * record per {@link COMPACT_BYTES_PER_RECORD} bytes of it. A rewrite then costs O(1) amortized per
+ * appended byte, and the journal stays below about twice its compact size.
+ * @internal
+ */
 export const COMPACT_BYTES = 1 << 20;
+/** See {@link COMPACT_BYTES}. @internal */
+export const COMPACT_BYTES_PER_RECORD = 32;
 
 /**
  * Decides when and how progress reaches the backend. Completions are counted here (O(1)); a due
@@ -27,6 +35,8 @@ export class ProgressWriter {
   private lastSaveAt = Date.now();
   private appended = 0;
   private appendedBytes = 0;
+  private maxAppended = COMPACT_RECORDS;
+  private maxAppendedBytes = COMPACT_BYTES;
   private fullDue = true;
   private extra = '';
   private chain: Promise<void> = Promise.resolve();
@@ -84,7 +94,7 @@ export class ProgressWriter {
     const now = Date.now();
     this.sinceSave = 0;
     this.lastSaveAt = now;
-    if (!this.fullDue && this.canAppend && this.appended < COMPACT_RECORDS && this.appendedBytes < COMPACT_BYTES) {
+    if (!this.fullDue && this.canAppend && this.appended < this.maxAppended && this.appendedBytes < this.maxAppendedBytes) {
       const idx = this.doc.progress.takeDelta();
       const keys = this.doc.keys?.takeDelta() ?? '';
       let text = this.extra;
@@ -105,6 +115,8 @@ export class ProgressWriter {
     this.appended = 0;
     this.appendedBytes = 0;
     const full = encodeFull(this.doc);
+    this.maxAppended = Math.max(COMPACT_RECORDS, full.length / COMPACT_BYTES_PER_RECORD);
+    this.maxAppendedBytes = Math.max(COMPACT_BYTES, full.length);
     return { full: true, text: this.sealer ? this.sealer.sealFull(full) : full };
   }
 

@@ -135,7 +135,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     const stopLive = manual ? null : startLiveProgress(opts.verbose, name, () => ({ done: doneCount(doc!), total: doc!.totalItems }));
     const unwatch = watchSignals({
       interrupted: async (signal) => {
-        doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.inFlight);
+        doc!.lastFailure = failureOf(Object.assign(new Error(`received ${signal}`), { name: 'Interrupted' }), run.failureIndex());
         writer.markFullDue();
         try {
           await writer.flush();
@@ -151,7 +151,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       result = await jobContext.run(run, () => body.apply(thisArg, callArgs));
     } catch (error) {
       stopLive?.(); // no redraw between the failure lines
-      const failedAt = run.inFlight;
+      const failedAt = run.failureIndex(error);
       try {
         await writer.settle();
       } catch {

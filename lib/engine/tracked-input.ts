@@ -40,19 +40,27 @@ function nextIndex(run: JobRun, arr: readonly unknown[], from: number): number {
   return i;
 }
 
-function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): IterableIterator<T> {
+/** The step both array iterators share: hand out the next undone item, or end. */
+function arrayStepper<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): () => IteratorResult<T> {
   let pos = 0;
+  return () => {
+    const i = nextIndex(run, arr, pos);
+    if (i >= arr.length) {
+      run.reachedEnd();
+      return DONE as IteratorResult<T>;
+    }
+    pos = i + 1;
+    run.begin(i, arr[i]);
+    return { done: false, value: value(i) };
+  };
+}
+
+function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: number) => T): IterableIterator<T> {
+  const step = arrayStepper(run, arr, value);
   return {
     next(): IteratorResult<T> {
       run.finishSync();
-      const i = nextIndex(run, arr, pos);
-      if (i >= arr.length) {
-        run.reachedEnd();
-        return DONE as IteratorResult<T>;
-      }
-      pos = i + 1;
-      run.begin(i, arr[i]);
-      return { done: false, value: value(i) };
+      return step();
     },
     return(v?: unknown): IteratorResult<T> {
       run.iterationClosed();
@@ -65,17 +73,7 @@ function arrayIterator<T>(run: JobRun, arr: readonly unknown[], value: (i: numbe
 }
 
 function arrayAsyncIterator<T>(run: JobRun, arr: readonly unknown[]): AsyncIterableIterator<T> {
-  let pos = 0;
-  const step = (): IteratorResult<T> => {
-    const i = nextIndex(run, arr, pos);
-    if (i >= arr.length) {
-      run.reachedEnd();
-      return DONE as IteratorResult<T>;
-    }
-    pos = i + 1;
-    run.begin(i, arr[i]);
-    return { done: false, value: arr[i] as T };
-  };
+  const step = arrayStepper(run, arr, (i) => arr[i] as T);
   return {
     // not an async function: one promise per step, none for the save when it was synchronous
     next(): Promise<IteratorResult<T>> {
@@ -116,6 +114,7 @@ export function trackArray<T>(run: JobRun, source: readonly T[]): T[] {
     const it = arrayIterator<number>(run, arr, (i) => i);
     for (let r = it.next(); !r.done; r = it.next()) cb.call(thisArg, arr[r.value], r.value, arr);
   });
+  run.tracked = { kind: 'array', view: arr };
   return arr;
 }
 
@@ -139,6 +138,12 @@ function admit(run: JobRun, index: number, item: unknown): boolean {
  * @internal
  */
 export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> & AsyncIterable<T> {
+  const view = trackedIterable(run, source);
+  run.tracked = { kind: 'sync', view, source };
+  return view;
+}
+
+function trackedIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> & AsyncIterable<T> {
   const open = () => {
     const it = source[Symbol.iterator]();
     let index = -1;
@@ -188,6 +193,12 @@ export function trackIterable<T>(run: JobRun, source: Iterable<T>): Iterable<T> 
  * @internal
  */
 export function trackAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): AsyncIterable<T> {
+  const view = trackedAsyncIterable(run, source);
+  run.tracked = { kind: 'async', view, source };
+  return view;
+}
+
+function trackedAsyncIterable<T>(run: JobRun, source: AsyncIterable<T>): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const it = source[Symbol.asyncIterator]();

@@ -12,7 +12,14 @@ import type { CheckpointDoc, FailureInfo } from './checkpoint-doc';
  * - `f<index> <hash>`: the fingerprint hash of an input item (see fingerprint.ts)
  * @internal
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+
+/**
+ * Version 2 added `kn` (integer keys as ranges) to the snapshot of jobs with the `key` option. A
+ * writer uses the lowest version that holds its snapshot: 1 without `key`, 2 with it, so
+ * checkpoints of jobs without `key` stay readable by older versions.
+ */
+const KEYED_FORMAT_VERSION = 2;
 
 /** A damaged or unreadable checkpoint text; `line` is 1-based. @internal */
 export class CodecError extends Error {
@@ -32,7 +39,8 @@ interface Snapshot {
   updated: number;
   w: number;
   s: string;
-  keys?: (string | number)[];
+  keys?: readonly (string | number)[];
+  kn?: string;
   failure: FailureInfo | null;
   state: string | null;
   frozen: string | null;
@@ -42,11 +50,15 @@ interface Snapshot {
 export function encodeSnapshot(doc: CheckpointDoc): string {
   const p = doc.progress.toJSON();
   const snap: Snapshot = {
-    safestate: FORMAT_VERSION, job: doc.jobName, total: doc.totalItems, fp: doc.fingerprint, runs: doc.runCount,
+    safestate: doc.keys ? KEYED_FORMAT_VERSION : 1, job: doc.jobName, total: doc.totalItems, fp: doc.fingerprint, runs: doc.runCount,
     complete: doc.complete, created: doc.createdAt, updated: doc.updatedAt, w: p.w, s: p.s,
     failure: doc.lastFailure, state: doc.state, frozen: doc.frozenState,
   };
-  if (doc.keys) snap.keys = doc.keys.toJSON();
+  if (doc.keys) {
+    const k = doc.keys.toSnapshot();
+    snap.kn = k.kn;
+    snap.keys = k.keys;
+  }
   return JSON.stringify(snap) + '\n';
 }
 
@@ -86,7 +98,8 @@ function decodeSnapshot(line: string): CheckpointDoc {
   const ok =
     typeof s.job === 'string' && (s.total === null || isInt(s.total)) && Array.isArray(s.fp) && s.fp.every((h) => h === null || typeof h === 'string') &&
     isInt(s.runs) && typeof s.complete === 'boolean' && isInt(s.created) && isInt(s.updated) && isInt(s.w) && typeof s.s === 'string' &&
-    checkFailure(s.failure) && isStrOrNull(s.state) && isStrOrNull(s.frozen) && (s.keys === undefined || Array.isArray(s.keys));
+    checkFailure(s.failure) && isStrOrNull(s.state) && isStrOrNull(s.frozen) && (s.keys === undefined || Array.isArray(s.keys)) &&
+    (s.kn === undefined || (typeof s.kn === 'string' && s.keys !== undefined));
   if (!ok) throw new CodecError(1, 'the snapshot record has missing or mistyped fields');
   const progress = new IndexProgress();
   progress.watermark = s.w;
@@ -98,7 +111,12 @@ function decodeSnapshot(line: string): CheckpointDoc {
   let keys: KeyProgress | null = null;
   if (s.keys) {
     keys = new KeyProgress();
-    keys.applyKeys(JSON.stringify(s.keys));
+    try {
+      keys.addAll(s.keys);
+      if (s.kn) keys.applyRanges(s.kn);
+    } catch (e) {
+      throw new CodecError(1, (e as Error).message);
+    }
   }
   return {
     jobName: s.job, totalItems: s.total, fingerprint: s.fp, runCount: s.runs, complete: s.complete, createdAt: s.created,

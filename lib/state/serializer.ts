@@ -1,4 +1,13 @@
-import * as devalue from 'devalue';
+import type * as Devalue from 'devalue';
+
+let devalueModule: typeof Devalue | undefined;
+/**
+ * devalue, loaded at first use: it ships ESM only, and `require()` of it starts Node's ESM loader
+ * (tens of ms), a cost a process that never saves state should not pay at import.
+ */
+function devalue(): typeof Devalue {
+  return (devalueModule ??= require('devalue') as typeof Devalue);
+}
 import { UnserializableStateError } from '../errors/unserializable-state-error';
 import { LIVE_TAG, EXTRACT_FAILED, liveReducers, takeExtractFailure, descriptorOf } from '../reconnect/hooks';
 import { SERIALIZATION_LIMITS, PayloadError, checkFlat, checkValueSize } from './limits';
@@ -27,7 +36,7 @@ function message(e: unknown): string {
 export function serialize(value: unknown, root = 'state'): string {
   let text: string;
   try {
-    text = devalue.stringify(value, liveReducers());
+    text = devalue().stringify(value, liveReducers());
   } catch (e) {
     const failed = takeExtractFailure();
     if (e instanceof Error && e.name === 'DevalueError') {
@@ -83,7 +92,7 @@ export function parseFlat(text: string): unknown {
  */
 export function unflattenWith(flat: unknown, live: (payload: unknown) => unknown): unknown {
   try {
-    return devalue.unflatten(flat as number | unknown[], { [LIVE_TAG]: live });
+    return devalue().unflatten(flat as number | unknown[], { [LIVE_TAG]: live });
   } catch (e) {
     if (e instanceof PayloadError) throw e;
     throw new PayloadError(`malformed value (${message(e)})`);

@@ -14,6 +14,11 @@ export interface GlobalRegistry {
   credentials: unknown[];
   /** transaction adapters, in registration order */
   transactionAdapters: unknown[];
+  /**
+   * transactions in flight: per-connection gates, hooks, ids of in-flight two-phase transactions
+   * (created on first use by lib/transaction/shared-state.ts; absent in a registry made by an older copy)
+   */
+  transactionState?: object;
   /** job names already warned about (one warning per job per process) */
   warned: Set<string>;
   /**

@@ -14,21 +14,23 @@ import type { CrashChildConfig } from '../fixtures/crash-child';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const CHILD_SCRIPT = path.join(REPO_ROOT, 'spec/fixtures/crash-child.ts');
 
-let bundled: string | null | undefined;
+const bundled = new Map<string, string | null>();
 
 /**
- * How to start the child. Starting it through tsx costs ~0.5 s of CPU per run (a crash series
+ * How to start the child (`script`: the crash fixture unless another one is given, e.g. the soak's
+ * child in bench/). Starting it through tsx costs ~0.5 s of CPU per run (a crash series
  * starts ~100 runs), so the fixture and the library sources are bundled once per test process
  * with esbuild (the transpiler tsx itself uses, so the same stage-3 decorator lowering) and the
  * bundle runs under plain node. CRASH_CHILD_RUNNER=tsx runs the TypeScript fixture through tsx
  * instead; so does a checkout where esbuild cannot be loaded.
  */
-export function childCommand(): string[] {
-  if (bundled === undefined) bundled = process.env.CRASH_CHILD_RUNNER === 'tsx' ? null : bundleChild();
-  return bundled ? [bundled] : ['--import', 'tsx', CHILD_SCRIPT];
+export function childCommand(script: string = CHILD_SCRIPT): string[] {
+  if (!bundled.has(script)) bundled.set(script, process.env.CRASH_CHILD_RUNNER === 'tsx' ? null : bundleChild(script));
+  const out = bundled.get(script);
+  return out ? [out] : ['--import', 'tsx', script];
 }
 
-function bundleChild(): string | null {
+function bundleChild(script: string): string | null {
   let esbuild: { buildSync(o: Record<string, unknown>): unknown };
   try {
     esbuild = require(require.resolve('esbuild', { paths: [path.dirname(require.resolve('tsx/package.json', { paths: [REPO_ROOT] }))] }));
@@ -36,9 +38,9 @@ function bundleChild(): string | null {
     return null;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-state-crash-child-'));
-  const out = path.join(dir, 'crash-child.cjs');
+  const out = path.join(dir, path.basename(script).replace(/\.ts$/, '.cjs'));
   esbuild.buildSync({
-    entryPoints: [CHILD_SCRIPT],
+    entryPoints: [script],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -83,6 +85,8 @@ export interface RunChildOptions {
   onStart?: (ctl: ChildControl) => (() => void) | void;
   /** kill the child with SIGKILL when it runs longer than this (a hang is a failure) */
   timeoutMs?: number;
+  /** the child script (default: spec/fixtures/crash-child.ts); it gets `cfg` as one JSON argument */
+  script?: string;
 }
 
 /**
@@ -90,9 +94,9 @@ export interface RunChildOptions {
  * reach the job process) with fd 3 as the phase pipe, and resolves when it has exited and
  * every phase byte has been read.
  */
-export function runChild(cfg: CrashChildConfig, opts: RunChildOptions = {}): Promise<ChildResult> {
+export function runChild(cfg: CrashChildConfig | object, opts: RunChildOptions = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...childCommand(), JSON.stringify(cfg)], {
+    const child = spawn(process.execPath, [...childCommand(opts.script), JSON.stringify(cfg)], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, SAFE_STATE_TEST_PHASE_FD: '3', NODE_OPTIONS: '' },

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { safeState } from '../../lib/index';
+import { safeState, concurrently, MemoryBackend } from '../../lib/index';
 import { range, tempDir } from '../helpers';
 
 describe('verbose output', () => {
@@ -43,6 +43,26 @@ describe('verbose output', () => {
       spy.mockRestore();
     }
     expect(writes).toEqual(["[safe-state] starting fresh job 'to-stderr'\n", "[safe-state] job 'to-stderr' complete; checkpoint cleared\n"]);
+  });
+
+  it.each(['for-of', 'concurrently'] as const)('counts the skipped done items once, for arrays and generators (%s)', async (loop) => {
+    for (const kind of ['array', 'generator'] as const) {
+      const lines: string[] = [];
+      const logger = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warn: ${m}`) };
+      let failAt = 3;
+      const visit = async (x: number) => {
+        if (x === failAt) throw new Error('f');
+      };
+      const job = safeState(async (xs: Iterable<number>) => {
+        if (loop === 'concurrently') await concurrently(xs, 1, visit);
+        else for (const x of xs) await visit(x);
+      }, { name: `skips-${loop}-${kind}`, backend: new MemoryBackend(), verbose: logger });
+      const input = () => (kind === 'array' ? range(6) : (function* () { yield* range(6); })());
+      await expect(job(input())).rejects.toThrow('f');
+      failAt = -1;
+      await job(input());
+      expect({ kind, skipped: lines.filter((l) => l.startsWith('skipped')) }).toEqual({ kind, skipped: ['skipped 3 done items'] });
+    }
   });
 
   it('counts the skipped items once for sources without random access (generators, streams)', async () => {

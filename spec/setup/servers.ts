@@ -118,8 +118,14 @@ function runPg(args: string[]): void {
   execFileSync(cmd, rest, { stdio: 'ignore' });
 }
 
+/** Server settings of {@link startPostgres} that tests vary. */
+export interface PostgresSettings {
+  /** `max_prepared_transactions` (default 20; 0 disables PREPARE TRANSACTION) */
+  maxPreparedTransactions?: number;
+}
+
 /** Starts PostgreSQL 15 (as the postgres user when root) with a `safestate` database; returns its URL. */
-export async function startPostgres(root: string, port?: number): Promise<string> {
+export async function startPostgres(root: string, port?: number, settings: PostgresSettings = {}): Promise<string> {
   const initdb = which('initdb', 'postgresql');
   const pgCtl = which('pg_ctl', 'postgresql');
   const dir = path.join(root, 'postgres');
@@ -135,7 +141,7 @@ export async function startPostgres(root: string, port?: number): Promise<string
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres', pwFile]);
     runPg([initdb, '-D', data, '-U', 'safestate', `--pwfile=${pwFile}`, '-A', 'scram-sha-256', '--no-sync']);
   }
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_prepared_transactions=20 -c max_connections=200 -c fsync=on`;
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_prepared_transactions=${settings.maxPreparedTransactions ?? 20} -c max_connections=200 -c fsync=on`;
   runPg([pgCtl, '-D', data, '-l', path.join(dir, 'log'), '-o', opts, '-w', 'start']);
   fs.writeFileSync(path.join(dir, 'port'), String(port));
   if (fresh) {

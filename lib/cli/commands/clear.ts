@@ -1,3 +1,4 @@
+import { deleteCompanions } from '../../engine/companions';
 import { BackendError } from '../../errors/backend-error';
 import { SafeStateError } from '../../errors/safe-state-error';
 import { ExitCode } from '../exit-codes';
@@ -21,6 +22,7 @@ export async function clearCommand(ctx: CommandContext): Promise<number> {
     try {
       if (!(await selected.backend.exists(job))) throw new JobNotFoundError(job, selected.where); // cleared meanwhile
       await selected.backend.delete(job);
+      await deleteCompanions(selected.backend, job); // its idempotency records go with it
     } catch (e) {
       if (SafeStateError.is(e)) throw e;
       throw new BackendError(`cannot clear the checkpoint of job '${job}': ${(e as Error).message}`, { cause: e });

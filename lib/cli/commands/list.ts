@@ -1,3 +1,4 @@
+import { listJobs } from '../resolve-job';
 import * as path from 'node:path';
 import { CheckpointCorruptError } from '../../errors/checkpoint-corrupt-error';
 import { BackendError } from '../../errors/backend-error';
@@ -50,19 +51,13 @@ export function jobRow(e: JobEntry): string[] {
  * @internal
  */
 export async function listCommand({ args, selected, io }: CommandContext): Promise<number> {
-  let names: string[];
-  try {
-    names = await selected.backend.list();
-  } catch (e) {
-    if (SafeStateError.is(e)) throw e;
-    throw new BackendError(`cannot list the jobs in ${selected.where}: ${(e as Error).message}`, { cause: e });
-  }
+  const names = await listJobs(selected);
   const entries: JobEntry[] = [];
   for (const name of names) {
     const entry = await readJobEntry(selected.backend, name);
     if (entry) entries.push(entry); // null: cleared since it was listed
   }
-  for (const file of await selected.unlistedFiles(names)) {
+  for (const file of await selected.unlistedFiles()) {
     const error = new CheckpointCorruptError(path.basename(file), file, 'not a readable checkpoint file (its header is damaged, so it names no job)');
     entries.push({ readable: false, job: path.basename(file), location: file, error });
   }
