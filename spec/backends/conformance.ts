@@ -79,8 +79,12 @@ export function describeConformance(label: string, makeDesc: () => TargetDesc): 
     let backend: StateBackend;
     let n = 0;
     const job = (base: string) => `${base}-${n++}`;
-    /** a case that applies to this backend only when `cond` holds (reported as skipped otherwise) */
-    const itIf = (cond: boolean) => (cond ? it : it.skip);
+    /**
+     * A case that applies to this backend only when `cond` holds: a capability the backend does
+     * not offer (append, a lock between processes, persistence) is not a test to run, so it is not
+     * registered at all.
+     */
+    const itIf = (cond: boolean) => (cond ? it : (..._args: Parameters<typeof it>) => undefined);
 
     beforeAll(async () => {
       opened = await openBackend(desc);
