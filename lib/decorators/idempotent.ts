@@ -1,3 +1,4 @@
+import { isContext, legacyMessage, methodOwner, ownerName } from './decorator-support';
 import './metadata'; // Symbol.metadata on Node 20
 import 'reflect-metadata';
 import type { AsyncMethod, MethodDecorator } from './safe-state';
@@ -45,24 +46,7 @@ export interface IdempotentMetadata {
  */
 export type InferredFromMethod<T> = [T][T extends any ? 0 : never];
 
-function isContext(v: unknown): v is DecoratorContext {
-  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
-}
-
-const LEGACY = "@Idempotent is a standard (TC39 stage-3) decorator, but it was called the legacy way (target, key, descriptor): turn off 'experimentalDecorators' in tsconfig.json, or wrap the function with idempotent(fn, options) instead";
-
-/** Name of the class that defines `method` (walking up from `thisArg`), or of `thisArg`'s class. */
-function ownerName(thisArg: unknown, method: string | symbol, wrapper: unknown, isStatic: boolean): string | null {
-  for (let o = thisArg as object | null; o; o = Object.getPrototypeOf(o) as object | null) {
-    if (Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper) {
-      const cls = isStatic ? (o as { name?: unknown }) : (o as { constructor?: { name?: unknown } }).constructor;
-      return typeof cls?.name === 'string' && cls.name ? cls.name : null;
-    }
-  }
-  const ctor = isStatic ? thisArg : (thisArg as { constructor?: unknown } | null)?.constructor;
-  const n = (ctor as { name?: unknown } | undefined)?.name;
-  return typeof n === 'string' && n ? n : null;
-}
+const LEGACY = legacyMessage('@Idempotent', 'idempotent');
 
 /** `metadata['safe-state:idempotent'][method]`, in an object of this class's own that inherits its parent's. */
 function defineStandardMetadata(metadata: DecoratorMetadataObject | undefined, method: string | symbol, meta: IdempotentMetadata): void {
@@ -102,10 +86,7 @@ function decorate<This, Args extends unknown[], R>(
   const reflected: IdempotentMetadata = { method, options: Object.freeze({ ...options }) };
   defineStandardMetadata(context.metadata, method, reflected);
   context.addInitializer(function (this: This) {
-    let o = this as object | null;
-    while (o && !(Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper)) {
-      o = Object.getPrototypeOf(o) as object | null;
-    }
+    const o = methodOwner(this, method, wrapper);
     if (o && !Reflect.hasOwnMetadata(IDEMPOTENT_METADATA_KEY, o, method)) Reflect.defineMetadata(IDEMPOTENT_METADATA_KEY, reflected, o, method);
   });
   return wrapper;

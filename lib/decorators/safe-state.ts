@@ -1,3 +1,4 @@
+import { isContext, legacyMessage, methodOwner, ownerName } from './decorator-support';
 import type { SafeStateOptions } from '../engine/options';
 import { validateOptions } from '../engine/options';
 import type { JobDefinition } from '../engine/job-definition';
@@ -36,23 +37,7 @@ export type MethodDecorator<This, Args extends unknown[], R> = (
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
 ) => AsyncMethod<This, Args, R>;
 
-function isContext(v: unknown): v is DecoratorContext {
-  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
-}
-
-const LEGACY = "@SafeState is a standard (TC39 stage-3) decorator, but it was called the legacy way (target, key, descriptor): turn off 'experimentalDecorators' in tsconfig.json, or wrap the function with safeState(fn, options) instead";
-
-function ownerName(thisArg: unknown, method: string | symbol, wrapper: unknown, isStatic: boolean): string | null {
-  for (let o = thisArg as object | null; o; o = Object.getPrototypeOf(o) as object | null) {
-    if (Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper) {
-      const cls = isStatic ? (o as { name?: unknown }) : (o as { constructor?: { name?: unknown } }).constructor;
-      return typeof cls?.name === 'string' && cls.name ? cls.name : null;
-    }
-  }
-  const ctor = isStatic ? thisArg : (thisArg as { constructor?: unknown } | null)?.constructor;
-  const n = (ctor as { name?: unknown } | undefined)?.name;
-  return typeof n === 'string' && n ? n : null;
-}
+const LEGACY = legacyMessage('@SafeState', 'safeState');
 
 function decorate<This, Args extends unknown[], R>(
   target: AsyncMethod<This, Args, R>,
@@ -81,11 +66,7 @@ function decorate<This, Args extends unknown[], R>(
   defineJob(context.metadata, method, def);
   const reflected = { method, options: Object.freeze({ ...options }) };
   context.addInitializer(function (this: This) {
-    // the prototype (or class, for static methods) that owns the method
-    let o = this as object | null;
-    while (o && !(Object.prototype.hasOwnProperty.call(o, method) && (o as Record<string | symbol, unknown>)[method] === wrapper)) {
-      o = Object.getPrototypeOf(o) as object | null;
-    }
+    const o = methodOwner(this, method, wrapper); // the prototype (or class, for static methods)
     if (o) defineReflectMetadata(o, method, reflected);
   });
   return wrapper;
