@@ -1,4 +1,4 @@
-import { SafeState, StateBackend, safeState } from '../lib/index';
+import { SafeState, StateBackend, safeState, type SafeStateOptions } from '../lib/index';
 import type { LoopTiming } from './loop-timing';
 
 /**
@@ -10,10 +10,13 @@ export interface BackendJobs {
   forOf(items: number[]): Promise<LoopTiming>;
 }
 
-/** A `for await` and a `for..of` job named `bench-<id>-…` on `backend`, saving after every item. */
-export function backendJobs(backend: StateBackend, id: string): BackendJobs {
+/**
+ * A `for await` and a `for..of` job named `bench-<id>-…` on `backend`, saving after every item;
+ * `extra` adds options (durability, secret, encrypt).
+ */
+export function backendJobs(backend: StateBackend, id: string, extra: SafeStateOptions = {}): BackendJobs {
   class BackendJob {
-    @SafeState({ name: `bench-${id}-for-await`, backend, saveEvery: 1 })
+    @SafeState({ name: `bench-${id}-for-await`, backend, saveEvery: 1, ...extra })
     async forAwait(items: number[]): Promise<LoopTiming> {
       let sum = 0;
       let n = 0;
@@ -26,7 +29,7 @@ export function backendJobs(backend: StateBackend, id: string): BackendJobs {
       return { first, end, n, sum };
     }
 
-    @SafeState({ name: `bench-${id}-for-of`, backend, saveEvery: 1 })
+    @SafeState({ name: `bench-${id}-for-of`, backend, saveEvery: 1, ...extra })
     async forOf(items: number[]): Promise<LoopTiming> {
       let sum = 0;
       let n = 0;

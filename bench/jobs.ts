@@ -1,5 +1,6 @@
 import { SafeState, FileBackend, MemoryBackend, type Durability } from '../lib/index';
 import type { LoopTiming } from './loop-timing';
+import { backendJobs } from './backend-jobs';
 
 /**
  * The benchmarked jobs, written the way a user writes them (`@SafeState` on an async method) with
@@ -23,39 +24,8 @@ export interface SealOptions {
 export function fileJobs(dir: string, durability: Durability, seal: SealOptions = {}): FileJobs {
   const backend = new FileBackend({ dir });
   const tag = seal.encrypt ? '-encrypted' : seal.secret ? '-signed' : '';
-  class FileJob {
-    @SafeState({ name: `bench-file-${durability}${tag}-for-of`, backend, durability, saveEvery: 1, ...seal })
-    async forOf(items: number[]): Promise<LoopTiming> {
-      let sum = 0;
-      let n = 0;
-      let first = 0;
-      for (const x of items) {
-        if (n++ === 0) first = performance.now();
-        sum += x;
-      }
-      const end = performance.now();
-      return { first, end, n, sum };
-    }
-
-    @SafeState({ name: `bench-file-${durability}${tag}-for-await`, backend, durability, saveEvery: 1, ...seal })
-    async forAwait(items: number[]): Promise<LoopTiming> {
-      let sum = 0;
-      let n = 0;
-      let first = 0;
-      for await (const x of items) {
-        if (n++ === 0) first = performance.now();
-        sum += x;
-      }
-      const end = performance.now();
-      return { first, end, n, sum };
-    }
-  }
-  const job = new FileJob();
-  return {
-    forOf: (items) => job.forOf(items),
-    forAwait: (items) => job.forAwait(items),
-    close: () => backend.close(),
-  };
+  const jobs = backendJobs(backend, `file-${durability}${tag}`, { durability, ...seal });
+  return { forOf: jobs.forOf, forAwait: jobs.forAwait, close: () => backend.close() };
 }
 
 /**

@@ -30,7 +30,7 @@ import { interleave, measurement, progress, range, timed } from './measure';
 import { mysqlUpsertUs, pgUpsertUs, redisSetUs, sqliteUpsertUs } from './server-baselines';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
-import { formatReport, type FixedCost, type Measurement, type Report, type Target } from './report';
+import { formatReport, makeReport, type FixedCost, type Measurement, type Target } from './report';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
@@ -214,23 +214,7 @@ async function main(): Promise<void> {
     } finally {
       for (const s of sections) await s.close();
     }
-    const report: Report = {
-      version: 1,
-      quick: args.quick,
-      node: `node ${process.version}`,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
-      load: { start: loadStart, end: os.loadavg()[0] },
-      dir: tmp.path,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      measurements,
-      ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
-      fixedCosts,
-      allPass: measurements.every((m) => m.pass),
-      notes,
-    };
+    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, { notes });
     process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
   } finally {
     servers.stop();

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 /**
  * The benchmark's results: their shape (also the `--json` output) and the human-readable table.
  */
@@ -118,6 +119,40 @@ export interface Report {
   allPass: boolean;
   /** what the run could not measure and why (e.g. a server binary missing) */
   notes?: string[];
+}
+
+/** The parts of a report that describe the run itself. */
+export interface RunInfo {
+  quick: boolean;
+  dir: string;
+  /** Date.now() at the start */
+  started: number;
+  /** 1-minute load average at the start */
+  loadStart: number;
+}
+
+/**
+ * A report of `measurements` (machine, load, duration, ratios by id, whether every target was
+ * met), plus the extra sections of the caller.
+ */
+export function makeReport(run: RunInfo, measurements: Measurement[], fixedCosts: FixedCost[], extra: Partial<Report> = {}): Report {
+  return {
+    version: 1,
+    quick: run.quick,
+    node: `node ${process.version}`,
+    platform: `${process.platform} ${process.arch}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    load: { start: run.loadStart, end: os.loadavg()[0] },
+    dir: run.dir,
+    startedAt: new Date(run.started).toISOString(),
+    durationMs: Date.now() - run.started,
+    measurements,
+    ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
+    fixedCosts,
+    allPass: measurements.every((m) => m.pass),
+    ...extra,
+  };
 }
 
 /** Whether `value` meets `target`. */

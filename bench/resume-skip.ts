@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { measurement, progress, range } from './measure';
 import { median } from './stats';
 import { ResumedJob } from './resumed-job';

@@ -45,7 +45,7 @@ import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
 import { idempotencyBench } from './idempotency';
 import { measureShapes, measureJobs, measureCompaction, type KeyStorageReport } from './keys';
-import { formatReport, meets, type FixedCost, type Measurement, type Report, type Target } from './report';
+import { formatReport, makeReport, type FixedCost, type Measurement, type Target } from './report';
 import { interleave, measurement, progress, range, timed } from './measure';
 import { saveCostSection } from './save-cost';
 import { resumeSkipSection } from './resume-skip';
@@ -376,24 +376,7 @@ async function main(): Promise<void> {
     measurements.push(...latency.measurements);
     const fixedCosts = await fixedSection(tmp, cfg);
     const keyStorage = await keySection(tmp, cfg);
-    const report: Report = {
-      version: 1,
-      quick: args.quick,
-      node: `node ${process.version}`,
-      platform: `${process.platform} ${process.arch}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
-      load: { start: loadStart, end: os.loadavg()[0] },
-      dir: tmp.path,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      measurements,
-      ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
-      fixedCosts,
-      keyStorage,
-      resumeLatency: latency.detail,
-      allPass: measurements.every((m) => m.pass),
-    };
+    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, { keyStorage, resumeLatency: latency.detail });
     const fsyncUs = measurements.find((m) => m.id === 'file-strict-for-of')?.baseline.perItemUs ?? Infinity;
     if (fsyncUs < 10) progress(`warning: fdatasync took ${fsyncUs.toFixed(1)} µs here: ${tmp.path} is probably on tmpfs, so 'strict' numbers say little (use --dir on a real disk)`);
     if (args.write) {

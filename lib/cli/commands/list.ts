@@ -1,7 +1,6 @@
 import { listJobs } from '../resolve-job';
 import * as path from 'node:path';
 import { CheckpointCorruptError } from '../../errors/checkpoint-corrupt-error';
-import { BackendError } from '../../errors/backend-error';
 import { SafeStateError } from '../../errors/safe-state-error';
 import { percentText, progressBar } from '../../util/progress-bar';
 import { ExitCode } from '../exit-codes';
