@@ -59,6 +59,17 @@ export class JobRun {
     readonly lock: BackendLock,
   ) {}
 
+  /** The key of the item in flight (with the `key` option), else undefined. */
+  get inFlightItemKey(): ItemKey | undefined {
+    return this.inFlightKey;
+  }
+
+  /** Marks an item done in memory only (its completion is durable elsewhere: a committed record). */
+  markCommitted(index: number, key: ItemKey | undefined): void {
+    if (this.keyFn) this.doc.keys!.markDone(key!);
+    else this.doc.progress.markDone(index);
+  }
+
   /** Key of an item (the `key` option), validated. */
   keyOf(item: unknown, index: number): ItemKey {
     const k = this.keyFn!(item, index);

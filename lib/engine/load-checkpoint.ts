@@ -5,15 +5,27 @@ import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
 import { asBackendError } from './backend-call';
 import type { Keyring } from '../state/keyring';
 import { openSealed } from '../state/sealer';
+import type { StoredRecord } from '../backends/transactional-records';
+import { foldCommittedItems } from './committed-items';
 
 /**
  * Loads, verifies (with a keyring: signature, decryption) and decodes a job's checkpoint; `null`
  * when there is none. Damage, a signature that does not match, or unsigned data while a secret is
  * configured fail with {@link CheckpointCorruptError} naming the job and the location; the stored
  * data is left as it is.
+ *
+ * Items that committed inside transactions (exactly-once with a `SqlBackend`) are folded in; the
+ * records read are added to `folded`, for the caller that will delete them after a whole save.
  * @internal
  */
-export async function loadCheckpoint(backend: StateBackend, jobName: string, keyring: Keyring | null = null): Promise<CheckpointDoc | null> {
+export async function loadCheckpoint(backend: StateBackend, jobName: string, keyring: Keyring | null = null, folded?: StoredRecord[]): Promise<CheckpointDoc | null> {
+  const doc = await decodeStored(backend, jobName, keyring);
+  const rows = await foldCommittedItems(backend, jobName, doc);
+  folded?.push(...rows);
+  return doc;
+}
+
+async function decodeStored(backend: StateBackend, jobName: string, keyring: Keyring | null): Promise<CheckpointDoc | null> {
   let text: string | null;
   try {
     text = await backend.load(jobName);

@@ -3,6 +3,8 @@ import { resolveBackend, resolveJobName } from './job-definition';
 import { makeLogger, displayPath, startLiveProgress } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
+import { installCommittedItems } from './committed-items';
+import { recordsOf, type StoredRecord } from '../backends/transactional-records';
 import { ProgressWriter } from './progress-writer';
 import { JobRun } from './job-run';
 import { jobContext } from './job-context';
@@ -96,7 +98,10 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
   const lock = await backend.lock(name, currentHolder());
   try {
     const where = backend.location(name);
-    let doc = await loadCheckpoint(backend, name, keyring);
+    const records = recordsOf(backend);
+    if (records) installCommittedItems();
+    const folded: StoredRecord[] = [];
+    let doc = await loadCheckpoint(backend, name, keyring, folded);
     let resuming = doc !== null && !doc.complete;
     const keyed = typeof opts.key === 'function';
     if (doc && resuming) checkInput(name, doc, info, info ? args[argIndex] : undefined, keyed);
@@ -125,6 +130,14 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     // arrays jump over done items without counting them; other sources count while they skip
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
+    if (records && folded.length > 0) {
+      // the whole save above holds the items they marked (or they were stale: a fresh start)
+      try {
+        await records.deleteRecords(folded.map((r) => r.id));
+      } catch (e) {
+        throw asBackendError(e, `cannot delete the folded item records of job '${name}'`);
+      }
+    }
 
     const callArgs = args.slice();
     if (info) callArgs[argIndex] = wrapInput(run, info, args[argIndex]);

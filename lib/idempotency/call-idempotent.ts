@@ -10,6 +10,8 @@ import { IdempotencyCache, storeOf } from './idempotency-cache';
 import { defaultFileBackend } from './store-registry';
 import { jobStore } from './store-registry';
 import { argsKey } from './args-key';
+import { currentTransaction } from '../transaction/current-transaction';
+import { onTransactionEnd } from '../transaction/hooks';
 
 /** The scope of a definition's records for a this-value: `name`, or the derived `Class.method-<hash>`. @internal */
 export function scopeOf(def: IdempotentDefinition, thisArg: unknown): string {
@@ -67,7 +69,10 @@ function targetOf(def: IdempotentDefinition): Target {
  *    the default cache: a recorded result is replayed (deserialized). A call of the same key that
  *    is running in this process is waited for, and then the lookup is made again (so a failed
  *    call lets the waiter run). Otherwise the body runs, and its result is serialized and recorded
- *    before the call resolves. A thrown error is not recorded.
+ *    before the call resolves. A thrown error is not recorded. Called inside a `transaction()`
+ *    callback whose participant shares the store's backend connection (SqlBackend), the result
+ *    is written through that transaction instead, so it commits with the method's writes
+ *    (exactly-once); the key counts as running until the transaction ends.
  * While a recorded call runs, this process holds the store (jobs: the job's lock; caches: their
  * lease), so no other process runs a call of that store at the same time.
  * @internal
@@ -84,26 +89,51 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
   const scoped = `${scope}\0${key}`;
   const { store, durability, waitMs, ttlMs } = targetOf(def);
   await store.pin(waitMs);
+  // when the result is recorded inside the caller's transaction, the key stays "running" (and the
+  // store pinned) until that transaction ends: only then is the record committed or gone
+  let handedOff = false;
   try {
     for (;;) {
       const recorded = store.result(scoped);
       if (recorded) return await reviveValue(recorded.text, 'result');
+      // recorded earlier in the transaction this call runs in (waiting for its end would never end)
+      const mine = store.uncommitted.get(scoped);
+      if (mine && mine.tx === currentTransaction.getStore()) return await reviveValue(mine.result.text, 'result');
       const running = store.running.get(scoped);
       if (!running) break;
       await running;
     }
     let settle!: () => void;
     store.running.set(scoped, new Promise<void>((r) => (settle = r)));
+    const end = () => {
+      store.running.delete(scoped);
+      settle();
+    };
     try {
       const result = await body.apply(thisArg, args);
       const text = serialize(result, `result of ${scope}(${JSON.stringify(key)})`);
-      await store.putResult(scoped, { expires: ttlMs === undefined ? 0 : Date.now() + ttlMs, text }, durability);
+      const stored = { expires: ttlMs === undefined ? 0 : Date.now() + ttlMs, text };
+      const tx = currentTransaction.getStore();
+      const via = tx && tx.state === 'active' ? store.sharedParticipant(tx) : null;
+      if (tx && via) {
+        await store.putResultInTransaction(tx, via, scoped, stored, durability);
+        handedOff = true;
+        store.uncommitted.set(scoped, { tx, result: stored });
+        onTransactionEnd(tx, (outcome) => {
+          store.uncommitted.delete(scoped);
+          if (outcome === 'commit') store.publishResult(scoped, stored);
+          else if (outcome === 'partial') store.invalidate();
+          end();
+          store.unpin();
+        });
+      } else {
+        await store.putResult(scoped, stored, durability);
+      }
       return result;
     } finally {
-      store.running.delete(scoped);
-      settle();
+      if (!handedOff) end();
     }
   } finally {
-    store.unpin();
+    if (!handedOff) store.unpin();
   }
 }

@@ -2,8 +2,10 @@ import type { StateBackend, Durability } from '../backends/state-backend';
 import { asBackendError } from '../engine/backend-call';
 import { CheckpointCorruptError } from '../errors/checkpoint-corrupt-error';
 import { StoreLease } from './store-lease';
+import { recordsOf, type TransactionalRecords } from '../backends/transactional-records';
+import type { Transaction } from '../transaction/transaction';
 import {
-  decodeStore, encodeDelete, encodeMark, encodeResult, encodeStore, live, StoreCodecError,
+  decodeStore, encodeDelete, encodeHeader, encodeMark, encodeResult, encodeStore, live, StoreCodecError,
   type StoredResult, type StoreEntries,
 } from './store-codec';
 
@@ -30,6 +32,8 @@ export class KeyStore {
   readonly entries: StoreEntries = { marks: new Map(), results: new Map() };
   /** scoped keys of `@Idempotent` calls running in this process → settles when the call ends */
   readonly running = new Map<string, Promise<void>>();
+  /** results recorded inside transactions that have not ended yet, by scoped key */
+  readonly uncommitted = new Map<string, { tx: Transaction; result: StoredResult }>();
   private readonly sync: boolean;
   private readonly canAppend: boolean;
   private loaded = false;
@@ -45,6 +49,8 @@ export class KeyStore {
   /** uses so far (the idle timer compares it with its value when armed) */
   private uses = 0;
   private closeWaiters: (() => void)[] = [];
+  /** ids of the transactional records read by the last reload: deleted after the next whole save holds them */
+  private folded: string[] = [];
 
   constructor(
     readonly backend: StateBackend,
@@ -143,6 +149,11 @@ export class KeyStore {
     let text: string | null;
     try {
       text = await this.backend.load(this.storeName);
+      // results recorded inside transactions (exactly-once) follow the stored text, as appended records would
+      const records = recordsOf(this.backend);
+      const rows = records ? await records.readRecords(this.storeName) : [];
+      this.folded = rows.map((r) => r.id);
+      if (rows.length > 0) text = (text ?? encodeHeader(this.storeName)) + rows.map((r) => r.record).join('');
     } catch (e) {
       throw asBackendError(e, `cannot load ${this.display}`);
     }
@@ -238,6 +249,54 @@ export class KeyStore {
     this.saveDue = true;
   }
 
+  /** Deletes the transactional records a whole save now holds (best effort: they are idempotent). */
+  private async dropFolded(): Promise<void> {
+    const ids = this.folded;
+    this.folded = [];
+    try {
+      await recordsOf(this.backend)?.deleteRecords(ids);
+    } catch {
+      /* left for a later fold; reading them again changes nothing */
+    }
+  }
+
+  /**
+   * The participant of `tx` through which a result can be recorded inside it (the store's backend
+   * shares that participant's connection), or null.
+   */
+  sharedParticipant(tx: Transaction): { records: TransactionalRecords; participant: unknown } | null {
+    const records = recordsOf(this.backend);
+    if (!records) return null;
+    const participant = records.sharedParticipant(tx.participants);
+    return participant === undefined ? null : { records, participant };
+  }
+
+  /**
+   * Writes a result record through `tx` (pinned): it commits or rolls back with the transaction.
+   * Memory is not changed: the caller publishes the result when the transaction commits
+   * ({@link KeyStore.publishResult}).
+   */
+  async putResultInTransaction(tx: Transaction, via: { records: TransactionalRecords; participant: unknown }, key: string, result: StoredResult, durability: Durability): Promise<void> {
+    if (this.lease) await this.lease.beforeWrite(durability); // other processes must read the store again
+    try {
+      await via.records.addRecord(via.participant, tx.of(via.participant), this.storeName, encodeResult(key, result));
+    } catch (e) {
+      throw asBackendError(e, `cannot record a result in ${this.display} inside the transaction`);
+    }
+  }
+
+  /** Memory learns a result that is durable already (a committed transaction wrote it). */
+  publishResult(key: string, result: StoredResult): void {
+    if (this.entries.results.has(key)) this.garbage++;
+    this.entries.results.set(key, result);
+  }
+
+  /** Memory may be wrong (a transaction partially committed): the next pin reads the store again. */
+  invalidate(): void {
+    if (this.lease) this.lease.forget();
+    else this.loaded = false;
+  }
+
   private compactionDue(): boolean {
     return this.garbage > COMPACT_MIN_GARBAGE && this.garbage > this.entries.marks.size + this.entries.results.size;
   }
@@ -255,6 +314,7 @@ export class KeyStore {
           else await this.backend.save(this.storeName, text, options);
           this.saveDue = false;
           this.garbage = 0;
+          if (this.folded.length > 0) await this.dropFolded();
         } else if (this.sync) this.backend.appendSync!(this.storeName, record, options);
         else await this.backend.append!(this.storeName, record, options);
       } catch (e) {

@@ -47,14 +47,42 @@ export async function runBeforeCommit(tx: Transaction): Promise<void> {
   for (const h of transactionState().hooks.slice()) if (h.beforeCommit) await h.beforeCommit(tx);
 }
 
+/** How a transaction ended: committed, rolled back, or partially committed (PartialCommitError). @internal */
+export type TransactionOutcome = 'commit' | 'rollback' | 'partial';
+
+const endCallbacks = new WeakMap<Transaction, ((outcome: TransactionOutcome) => void)[]>();
+
+/**
+ * Calls `fn` once when `tx` ends, whatever the outcome (it must not throw; errors are ignored).
+ * Used by code that wrote through the transaction and keeps a view of what it wrote.
+ * @internal
+ */
+export function onTransactionEnd(tx: Transaction, fn: (outcome: TransactionOutcome) => void): void {
+  let list = endCallbacks.get(tx);
+  if (!list) endCallbacks.set(tx, (list = []));
+  list.push(fn);
+}
+
 /** @internal */
-export function runAfter(tx: Transaction, outcome: 'commit' | 'rollback'): void {
-  for (const h of transactionState().hooks.slice()) {
+export function runAfter(tx: Transaction, outcome: TransactionOutcome): void {
+  if (outcome !== 'partial') {
+    for (const h of transactionState().hooks.slice()) {
+      try {
+        if (outcome === 'commit') h.afterCommit?.(tx);
+        else h.afterRollback?.(tx);
+      } catch {
+        /* an after-hook cannot change the outcome */
+      }
+    }
+  }
+  const list = endCallbacks.get(tx);
+  if (!list) return;
+  endCallbacks.delete(tx);
+  for (const fn of list) {
     try {
-      if (outcome === 'commit') h.afterCommit?.(tx);
-      else h.afterRollback?.(tx);
+      fn(outcome);
     } catch {
-      /* an after-hook cannot change the outcome */
+      /* the outcome stands */
     }
   }
 }

@@ -34,9 +34,16 @@ export interface TransactionOptions {
    * {@link recoverTransactions}). Default `true`.
    */
   recover?: boolean;
+  /**
+   * Inside a `@SafeState` job whose `SqlBackend` shares a connection, pool or knex object with a
+   * participant: whether committing this transaction also marks the job's item in flight done, in
+   * the same commit (exactly-once; see docs/transactions.md). Default `true`. Set `false` on a
+   * transaction that is only one step of an item whose later steps must still run after a crash.
+   */
+  completesItem?: boolean;
 }
 
-const KNOWN = new Set(['twoPhase', 'decisionLog', 'recover']);
+const KNOWN = new Set(['twoPhase', 'decisionLog', 'recover', 'completesItem']);
 
 /** @internal */
 export interface ResolvedTransactionOptions {
@@ -44,6 +51,7 @@ export interface ResolvedTransactionOptions {
   /** the `decisionLog` option, checked; opened (a directory is created) only when needed */
   decisionLog: string | DecisionLog | undefined;
   recover: boolean;
+  completesItem: boolean;
 }
 
 const fileLogs = new Map<string, FileDecisionLog>();
@@ -77,15 +85,15 @@ export function decisionLogOf(option: string | DecisionLog | undefined): Decisio
 
 /** Validates the options (unknown names and wrong types fail with InvalidOptionsError). @internal */
 export function resolveTransactionOptions(options: TransactionOptions | undefined): ResolvedTransactionOptions {
-  if (options === undefined) return { twoPhase: false, decisionLog: undefined, recover: true };
+  if (options === undefined) return { twoPhase: false, decisionLog: undefined, recover: true, completesItem: true };
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('options', `transaction options must be an object (got ${options === null ? 'null' : typeof options})`);
   for (const k of Object.keys(options)) {
     if (!KNOWN.has(k)) throw new InvalidOptionsError(k, `unknown transaction option '${k}' (known: ${[...KNOWN].join(', ')})`);
   }
-  for (const k of ['twoPhase', 'recover'] as const) {
+  for (const k of ['twoPhase', 'recover', 'completesItem'] as const) {
     if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new InvalidOptionsError(k, `${k} must be a boolean (got ${typeof options[k]})`);
   }
   const log = options.decisionLog;
   if (log !== undefined && (typeof log !== 'string' || log === '')) checkDecisionLog(log);
-  return { twoPhase: options.twoPhase === true, decisionLog: log, recover: options.recover !== false };
+  return { twoPhase: options.twoPhase === true, decisionLog: log, recover: options.recover !== false, completesItem: options.completesItem !== false };
 }

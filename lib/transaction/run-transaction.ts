@@ -1,6 +1,7 @@
 import { Transaction, exclusiveObjects } from './transaction';
 import type { TransactionOptions } from './options';
 import { heldConnections } from './connection-gate';
+import { currentTransaction } from './current-transaction';
 
 /**
  * Runs `fn` inside a transaction over one or more connections: begins on every connection, runs
@@ -72,7 +73,7 @@ export async function transaction<R>(connections: unknown, a: unknown, b?: unkno
   for (const k of exclusiveObjects(tx)) held.add(k);
   let result: R;
   try {
-    result = await heldConnections.run(held, () => fn(tx));
+    result = await heldConnections.run(held, () => currentTransaction.run(tx, () => fn(tx)));
   } catch (error) {
     if (tx.state === 'active') {
       try {

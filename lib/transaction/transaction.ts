@@ -94,6 +94,8 @@ export class Transaction implements AsyncDisposable {
   readonly id: string;
   /** Whether the transaction commits with two-phase commit. */
   readonly twoPhase: boolean;
+  /** Whether committing it marks the job's item in flight done (option `completesItem`, default true). */
+  readonly completesItem: boolean;
   #state: TransactionState = 'active';
   readonly #parts: readonly Participant[];
   readonly #branches: readonly Branch[];
@@ -101,8 +103,9 @@ export class Transaction implements AsyncDisposable {
   readonly #log: DecisionLog | null;
   #release: () => void;
 
-  private constructor(id: string, parts: readonly Participant[], branches: readonly Branch[], log: DecisionLog | null, release: () => void) {
+  private constructor(id: string, parts: readonly Participant[], branches: readonly Branch[], log: DecisionLog | null, release: () => void, completesItem: boolean) {
     this.id = id;
+    this.completesItem = completesItem;
     this.twoPhase = log !== null;
     this.#parts = parts;
     this.#branches = branches;
@@ -162,7 +165,7 @@ export class Transaction implements AsyncDisposable {
       release();
       throw error;
     }
-    const tx = new Transaction(id, parts, branches, log, release);
+    const tx = new Transaction(id, parts, branches, log, release, opts.completesItem);
     exclusives.set(tx, parts.flatMap((p) => (p.exclusive ? [p.exclusive] : [])));
     try {
       runAfterBegin(tx);
@@ -280,7 +283,7 @@ export class Transaction implements AsyncDisposable {
     } catch (error) {
       const partial = PartialCommitError.is(error);
       this.#finish(partial ? 'partially committed' : 'rolled back');
-      if (!partial) runAfter(this, 'rollback');
+      runAfter(this, partial ? 'partial' : 'rollback');
       throw error;
     }
     this.#finish('committed');

@@ -19,6 +19,8 @@ export interface GlobalRegistry {
    * (created on first use by lib/transaction/shared-state.ts; absent in a registry made by an older copy)
    */
   transactionState?: object;
+  /** whether the exactly-once transaction hook is installed (lib/engine/committed-items.ts) */
+  committedItemsHook?: boolean;
   /** job names already warned about (one warning per job per process) */
   warned: Set<string>;
   /**

@@ -5,12 +5,13 @@ import { writeSync } from 'node:fs';
  * `SAFE_STATE_TEST_PHASE_FD` names an open file descriptor, every phase change is written to it as
  * one byte (`B` the job body has an item, `S` a save starts, `F` an fsync starts, `D` a save is done;
  * two-phase transactions: `P` every participant is prepared, `R` the commit decision is recorded,
- * `C` one participant committed in phase 2),
+ * `C` one participant committed in phase 2; exactly-once items: `K` an item's transaction committed
+ * with its completion record),
  * synchronously, so a parent that SIGKILLs the process can tell where the kill landed.
  * Disabled (a null check) otherwise.
  * @internal
  */
-export type Phase = 'B' | 'S' | 'F' | 'D' | 'P' | 'R' | 'C';
+export type Phase = 'B' | 'S' | 'F' | 'D' | 'P' | 'R' | 'C' | 'K';
 
 const fd = Number(process.env.SAFE_STATE_TEST_PHASE_FD);
 

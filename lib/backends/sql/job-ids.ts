@@ -23,3 +23,12 @@ export function lockId(jobName: string): string {
 
 /** Prefix of checkpoint ids (listing). @internal */
 export const CHECKPOINT_ID_PREFIX = 'job:';
+
+/**
+ * The id pattern (`LIKE`) of the transactional records of an entry: `rec:<h>:%`, with `<h>` the
+ * first 56 hex digits of its hash, so that ids (`rec:<h>:<16 random hex>`) fit the 80-character column.
+ * @internal
+ */
+export function recordPattern(name: string): string {
+  return 'rec:' + jobHash(name).slice(0, 56) + ':%';
+}

@@ -15,6 +15,8 @@ import { checkpointId, lockId } from './job-ids';
 import { SqliteLeases } from './sqlite-lease';
 import { takeSessionLock } from './session-lock';
 import { SharedSession } from './shared-session';
+import { SqlRecords } from './sql-records';
+import type { StoredRecord, TransactionalRecords } from '../transactional-records';
 import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -62,7 +64,7 @@ function isMissingTable(e: unknown): boolean {
  * class Import { @SafeState({ name: 'import', backend }) async run(rows: Row[]) { for (const r of rows) insert(r); } }
  * ```
  */
-export class SqlBackend extends StateBackend {
+export class SqlBackend extends StateBackend implements TransactionalRecords {
   /** The dialect in use. */
   readonly dialect: SqlDialect;
   /** The checkpoint table. */
@@ -79,6 +81,8 @@ export class SqlBackend extends StateBackend {
   /** the connection fromUrl opened (closed by close()), else null */
   private owned: { close(): Promise<void> } | null = null;
   private ready: Promise<void> | null = null;
+  /** rows written inside users' transactions (exactly-once) */
+  private readonly records: SqlRecords;
   private tableReady = false;
   private scope = '';
 
@@ -100,6 +104,12 @@ export class SqlBackend extends StateBackend {
     this.table = o.table;
     this.impl = DIALECTS[this.dialect];
     this.stmts = this.impl.statements(this.table);
+    this.records = new SqlRecords({
+      driver: this.driver,
+      stmts: this.stmts,
+      run: (what, sql, params, read) => this.run(what, sql, params, read),
+      ensure: () => (this.driver.sync ? Promise.resolve(this.ensureSync()) : this.ensure()),
+    });
     this.timeoutMs = o.timeoutMs;
     this.leases = this.impl.locking === 'lease' ? new SqliteLeases(o.leaseMs, this.stmts) : null;
     this.shared = new SharedSession(() => {
@@ -320,9 +330,30 @@ export class SqlBackend extends StateBackend {
     if (rows.length === 0) await this.lostLock(jobName);
   }
 
-  /** @inheritDoc */
+  /** Deletes the job's checkpoint and the records its transactions wrote (see docs/transactions.md). */
   async delete(jobName: string): Promise<void> {
     await this.run(`cannot delete job '${jobName}'`, this.stmts.delete, [this.idOf(jobName)]);
+    await this.records.deleteAll(jobName);
+  }
+
+  /** @internal */
+  sharedParticipant(participants: readonly unknown[]): unknown {
+    return this.records.sharedParticipant(participants);
+  }
+
+  /** @internal */
+  addRecord(participant: unknown, handle: unknown, name: string, record: string): Promise<void> {
+    return this.records.addRecord(participant, handle, name, record);
+  }
+
+  /** @internal */
+  readRecords(name: string): Promise<StoredRecord[]> {
+    return this.records.readRecords(name);
+  }
+
+  /** @internal */
+  deleteRecords(ids: readonly string[]): Promise<void> {
+    return this.records.deleteRecords(ids);
   }
 
   /** @inheritDoc */

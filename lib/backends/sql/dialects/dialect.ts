@@ -55,6 +55,18 @@ export interface SqlStatements {
    * - `fencedUpsert`: the upsert, only while the lock row is ours.
    *   params: id, job_name, data, updated_at, lock id, holder → rows [[id]] when written
    */
+  /**
+   * Transactional records (exactly-once; see transactional-records.ts): rows `rec:<h>:<random>`
+   * beside the entry's row, inserted through a user's transaction.
+   * - `recordInsert`: params: id, job_name, data, updated_at
+   * - `recordList`: params: id pattern (`rec:<h>:%`) → rows [[id, data]], oldest first
+   * - `recordDeleteAll`: params: id pattern
+   * - `recordDeleteIn`: `DELETE … WHERE id IN ` to complete with a parenthesized list of `?`
+   */
+  recordInsert: string;
+  recordList: string;
+  recordDeleteAll: string;
+  recordDeleteIn: string;
   leaseTake?: string;
   leaseRenew?: string;
   fencedUpsert?: string;

@@ -33,6 +33,10 @@ export const mysql: Dialect = {
       lockRow: `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE holder = VALUES(holder), expires_at = VALUES(expires_at), updated_at = VALUES(updated_at)`,
       lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
+      recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
+      recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
+      recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
+      recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },
   scopeQuery: 'SELECT DATABASE()',

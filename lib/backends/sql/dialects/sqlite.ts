@@ -32,6 +32,10 @@ export const sqlite: Dialect = {
       leaseRenew: `UPDATE ${t} SET expires_at = ? WHERE id = ? AND holder = ? RETURNING id`,
       lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
+      recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
+      recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
+      recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
+      recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },
 };

@@ -1,0 +1,216 @@
+/**
+ * The exactly-once soak: on one SQL database, a job whose items are transactions (see
+ * bench/exactly-once-child.ts) is SIGKILLed at random moments and rerun until it completes; when
+ * a job completes before the kills are spent, another one starts. The effects table is the ledger:
+ *
+ * - after every kill: the items the checkpoint counts as done (its compact record plus the
+ *   completion records committed inside transactions) are exactly the items with an effect row,
+ *   and no item has two rows;
+ * - at the end of each job: every item has exactly one effect row (none lost, none repeated), the
+ *   checkpoint and its completion records are gone.
+ *
+ * Kills aim at: the moment an item's transaction committed (`K`: before the engine's own progress
+ * save, where at-least-once delivery would repeat the item), 1 to 3 ms after such a commit (`Kd`:
+ * in or around the progress save), an item handed to the body (`B`), or a random time after the
+ * start (`T`: start-up, lock, load, folding of records).
+ * Used by `npm run soak` (the exactly-once rows) and by spec/transaction/exactly-once-soak.spec.ts.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { SqlBackend, safeState } from '../lib/index';
+import { openSoakDatabase, type SoakDialect } from './exactly-once-db';
+import type { ExactlyOnceChildConfig } from './exactly-once-child';
+
+const CHILD = path.join(__dirname, 'exactly-once-child.ts');
+const REPO = path.resolve(__dirname, '..');
+
+export interface ExactlyOnceSoakOptions {
+  dialect: SoakDialect;
+  /** SQLite file or server URL */
+  where: string;
+  kills: number;
+  items: number;
+  seed: number;
+  /** prefix of the tables this soak creates (dropped at the end) */
+  prefix: string;
+  /** a line per kill */
+  log?: (line: string) => void;
+  /** where kills aim (default all) */
+  aims?: readonly ('K' | 'Kd' | 'B' | 'T')[];
+  /** the control case (see ExactlyOnceChildConfig.separateBackend): repeats are then expected */
+  separateBackend?: boolean;
+  /** `job` (default): items of a `@SafeState` job; `idempotent`: `@Idempotent` calls in a plain loop */
+  subject?: 'job' | 'idempotent';
+}
+
+export interface ExactlyOnceSummary {
+  dialect: SoakDialect;
+  kills: number;
+  runs: number;
+  jobs: number;
+  items: number;
+  /** effect rows in all jobs */
+  effects: number;
+  /** effect rows beyond one per item (must be 0) */
+  repeats: number;
+  /** items without an effect row at a job's end (must be 0) */
+  missing: number;
+  /** kills per aim: K (item committed), Kd (shortly after), B (item begun), T (timed) */
+  landings: Record<string, number>;
+  violations: string[];
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface RunOutcome {
+  code: number | null;
+  killed: boolean;
+  aim: string;
+  stderr: string;
+}
+
+/** One child run; `plan` says when to SIGKILL it (null: let it finish). */
+type KillPlan = { aim: 'K' | 'Kd' | 'B'; after: number; delayMs: number } | { aim: 'T'; ms: number };
+
+function runOnce(cfg: ExactlyOnceChildConfig, plan: KillPlan | null): Promise<RunOutcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(cfg)], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SAFE_STATE_TEST_PHASE_FD: '3', NODE_OPTIONS: '' },
+    });
+    let stderr = '';
+    let killed = false;
+    const kill = () => {
+      if (killed) return;
+      killed = true;
+      child.kill('SIGKILL');
+    };
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    let seen = 0;
+    (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
+      if (!plan || plan.aim === 'T') return;
+      for (const b of chunk.toString('latin1')) {
+        if (b === 'K') seen++;
+        if (seen < plan.after || b !== plan.aim[0]) continue;
+        if (plan.delayMs > 0) setTimeout(kill, plan.delayMs);
+        else kill();
+      }
+    });
+    const timed = plan?.aim === 'T' ? setTimeout(kill, plan.ms) : null;
+    const guard = setTimeout(() => {
+      stderr += '\n[soak] run timed out after 120 s';
+      kill();
+    }, 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (timed) clearTimeout(timed);
+      clearTimeout(guard);
+      resolve({ code, killed, aim: plan?.aim ?? '-', stderr });
+    });
+  });
+}
+
+/** Runs the soak on one database; never throws for a violation (they are in the summary). */
+export async function runExactlyOnceSoak(o: ExactlyOnceSoakOptions): Promise<ExactlyOnceSummary> {
+  const rng = prng(o.seed);
+  const db = openSoakDatabase(o.dialect, o.where);
+  const table = `${o.prefix}_ckpt`;
+  const effects = `${o.prefix}_effects`;
+  const backend = new SqlBackend(db.conn as never, { table });
+  const s: ExactlyOnceSummary = { dialect: o.dialect, kills: 0, runs: 0, jobs: 0, items: 0, effects: 0, repeats: 0, missing: 0, landings: { K: 0, Kd: 0, B: 0, T: 0 }, violations: [] };
+  const counts = async (): Promise<Map<number, number>> => {
+    const rows = await db.query(`SELECT item, COUNT(*) FROM ${effects} GROUP BY item`);
+    return new Map(rows.map((r) => [Number(r[0]), Number(r[1])]));
+  };
+  try {
+    await db.query(`CREATE TABLE ${effects} (item INTEGER NOT NULL)`);
+    let job = 0;
+    let killsLeft = o.kills;
+    while (killsLeft > 0 || job === 0) {
+      job++;
+      if (job > 3 * o.kills + 3) {
+        s.violations.push(`the kills never landed (${killsLeft} left after ${job - 1} jobs)`);
+        break;
+      }
+      await db.query(`DELETE FROM ${effects}`);
+      const cfg: ExactlyOnceChildConfig = {
+        dialect: o.dialect, where: o.where, table, effects, name: `eo-${o.seed}-${job}`, n: o.items,
+        mode: o.subject === 'idempotent' ? 'idempotent' : rng() < 0.5 ? 'for-await' : 'concurrently', workMs: Math.floor(rng() * 3), separateBackend: o.separateBackend,
+      };
+      const handle = safeState(async (_: number[]) => undefined, { name: cfg.name, backend });
+      let runs = 0;
+      for (;;) {
+        runs++;
+        s.runs++;
+        let plan: KillPlan | null = null;
+        if (killsLeft > 0) {
+          const aims = o.aims ?? ['K', 'K', 'Kd', 'Kd', 'B', 'T'];
+          const aim = aims[Math.floor(rng() * aims.length)];
+          const after = 1 + Math.floor(rng() * Math.max(1, o.items / 4));
+          plan = aim === 'T' ? { aim, ms: 150 + Math.floor(rng() * 900) } : { aim, after, delayMs: aim === 'Kd' ? 1 + Math.floor(rng() * 3) : 0 };
+        }
+        const out = await runOnce(cfg, plan);
+        if (out.killed) {
+          killsLeft--;
+          s.kills++;
+          s.landings[out.aim]++;
+          // the checkpoint's done set (with committed records) must equal the items with an effect
+          const cp = await handle.peekCheckpoint();
+          const c = await counts();
+          const twice = [...c].filter(([, n]) => n > 1).map(([i]) => i);
+          if (twice.length) s.violations.push(`job ${job} after kill ${s.kills}: items with two effects: ${twice.slice(0, 10).join(', ')}`);
+          const done = new Set<number>(cp ? [...cp.completedIndices] : []);
+          if (o.subject === 'idempotent') {
+            o.log?.(`${o.dialect} keys ${job} run ${runs}: killed at ${out.aim}, ${c.size}/${o.items} sent`);
+            continue;
+          }
+          const effectOnly = [...c.keys()].filter((i) => !done.has(i));
+          const doneOnly = [...done].filter((i) => !c.has(i));
+          if (effectOnly.length) s.violations.push(`job ${job} after kill ${s.kills} (${out.aim}): items with an effect but not done: ${effectOnly.slice(0, 10).join(', ')}`);
+          if (doneOnly.length) s.violations.push(`job ${job} after kill ${s.kills} (${out.aim}): items done without an effect: ${doneOnly.slice(0, 10).join(', ')}`);
+          o.log?.(`${o.dialect} job ${job} run ${runs}: killed at ${out.aim}, ${done.size}/${o.items} done`);
+          continue;
+        }
+        if (out.code !== 0) {
+          s.violations.push(`job ${job} run ${runs} failed (exit ${out.code}): ${out.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+          return s;
+        }
+        break; // completed
+      }
+      s.jobs++;
+      s.items += o.items;
+      const c = await counts();
+      let rows = 0;
+      for (const [i, n] of c) {
+        rows += n;
+        if (n > 1) s.repeats += n - 1;
+        if (i < 0 || i >= o.items) s.violations.push(`job ${job}: effect of unknown item ${i}`);
+      }
+      for (let i = 0; i < o.items; i++) if (!c.has(i)) s.missing++;
+      s.effects += rows;
+      if (o.subject === 'idempotent') continue;
+      if (await backend.exists(cfg.name)) s.violations.push(`job ${job}: its checkpoint is still there after it completed`);
+      const left = await backend.readRecords(cfg.name);
+      if (left.length) s.violations.push(`job ${job}: ${left.length} completion records left after it completed`);
+    }
+    if (s.repeats) s.violations.push(`${s.repeats} repeated effects (exactly-once allows none)`);
+    if (s.missing) s.violations.push(`${s.missing} items never processed`);
+    return s;
+  } finally {
+    await db.query(`DROP TABLE IF EXISTS ${effects}`).catch(() => undefined);
+    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await backend.close();
+    await db.close();
+  }
+}
