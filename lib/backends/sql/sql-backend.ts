@@ -16,7 +16,7 @@ import { SqliteLeases } from './sqlite-lease';
 import { takeSessionLock } from './session-lock';
 import { SharedSession } from './shared-session';
 import { SqlRecords } from './sql-records';
-import type { StoredRecord, TransactionalRecords } from '../transactional-records';
+import type { StoredRecord } from '../transactional-records';
 import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -64,7 +64,7 @@ function isMissingTable(e: unknown): boolean {
  * class Import { @SafeState({ name: 'import', backend }) async run(rows: Row[]) { for (const r of rows) insert(r); } }
  * ```
  */
-export class SqlBackend extends StateBackend implements TransactionalRecords {
+export class SqlBackend extends StateBackend {
   /** The dialect in use. */
   readonly dialect: SqlDialect;
   /** The checkpoint table. */
