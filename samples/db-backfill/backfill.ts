@@ -7,13 +7,18 @@
  * together. A row whose transaction rolled back throws out of the loop, so safe-state does not mark
  * it done and the rerun backfills it again.
  *
- * The transaction commits before safe-state records the row as done (at-least-once): a process
- * killed in between backfills that row again on the rerun. So the writes are idempotent: the UPDATE
- * sets the same value again, and the audit insert is `INSERT OR IGNORE` keyed on the customer id.
+ * By default the checkpoint is a file under `.safe_state/`, and the transaction commits before
+ * safe-state records the row as done (at-least-once): a process killed in between backfills that
+ * row again on the rerun. So the writes are idempotent: the UPDATE sets the same value again, and
+ * the audit insert is `INSERT OR IGNORE` keyed on the customer id.
+ *
+ * With `--exactly-once` the checkpoint lives in the same SQLite database (a `SqlBackend` over the
+ * very `db` the transactions use): each row's completion is written inside its transaction, so a
+ * kill right after a commit does not repeat the row.
  *
  * Usage (from any working directory; the database and `.safe_state/` go there):
  *
- *   npx tsx samples/db-backfill/backfill.ts [--db FILE] [--rows N] [--fail-at ID] [--crash-after ID] [--delay MS]
+ *   npx tsx samples/db-backfill/backfill.ts [--db FILE] [--rows N] [--fail-at ID] [--crash-after ID] [--delay MS] [--exactly-once]
  *
  * - `--db FILE`: the SQLite database (default `backfill.db`); created and seeded with `--rows`
  *   customers when it has no `customers` table yet.
@@ -23,13 +28,14 @@
  * - `--crash-after ID`: the process kills itself (SIGKILL) right after customer ID's transaction
  *   committed, before safe-state could record it: the rerun repeats that row, harmlessly.
  * - `--delay MS`: time per row (default 0), for killing it by hand.
+ * - `--exactly-once`: keep the checkpoint in the database itself (see above).
  *
  * Output: verbose lines on stderr; on stdout `this run: <n> rows backfilled`. Exit code 0 when every
  * row is backfilled, 1 when the run stopped on an error.
  */
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SafeState, SafeStateError, transaction } from '../../lib/index';
+import { SafeState, SafeStateError, SqlBackend, safeState, transaction } from '../../lib/index';
 
 type Db = Database.Database;
 
@@ -84,8 +90,19 @@ export class Backfill {
     private readonly options: { failAt: number | null; crashAfter: number | null; delayMs: number },
   ) {}
 
+  /** The job, with its checkpoint in `.safe_state/` (at-least-once: see the file comment). */
   @SafeState({ name: 'db-backfill', verbose: true })
   async run(customers: Customer[]): Promise<void> {
+    await this.backfill(customers);
+  }
+
+  /** The same job with its checkpoint in the database its transactions write (exactly-once). */
+  runExactlyOnce(customers: Customer[]): Promise<void> {
+    const job = safeState((cs: Customer[]) => this.backfill(cs), { name: 'db-backfill', verbose: true, backend: new SqlBackend(this.db) });
+    return job(customers);
+  }
+
+  private async backfill(customers: Iterable<Customer>): Promise<void> {
     for (const c of customers) {
       if (this.options.delayMs > 0) await sleep(this.options.delayMs);
       await transaction(this.db, async (tx) => {
@@ -102,7 +119,7 @@ export class Backfill {
 }
 
 function usage(problem?: string): never {
-  const text = 'usage: backfill [--db FILE] [--rows N] [--fail-at ID] [--crash-after ID] [--delay MS]';
+  const text = 'usage: backfill [--db FILE] [--rows N] [--fail-at ID] [--crash-after ID] [--delay MS] [--exactly-once]';
   if (problem) {
     console.error(`${problem}\n${text}`);
     process.exit(2);
@@ -118,7 +135,7 @@ function toInt(flag: string, text: string): number {
 }
 
 async function main(): Promise<void> {
-  const args = { db: 'backfill.db', rows: 300, failAt: null as number | null, crashAfter: null as number | null, delayMs: 0 };
+  const args = { db: 'backfill.db', rows: 300, failAt: null as number | null, crashAfter: null as number | null, delayMs: 0, exactlyOnce: false };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -128,6 +145,7 @@ async function main(): Promise<void> {
     else if (flag === '--fail-at') args.failAt = toInt(flag, value());
     else if (flag === '--crash-after') args.crashAfter = toInt(flag, value());
     else if (flag === '--delay') args.delayMs = toInt(flag, value());
+    else if (flag === '--exactly-once') args.exactlyOnce = true;
     else if (flag === '--help' || flag === '-h') usage();
     else usage(`unknown argument ${flag}`);
   }
@@ -136,7 +154,7 @@ async function main(): Promise<void> {
   const customers = db.prepare('SELECT id, email FROM customers ORDER BY id').all() as Customer[];
   const job = new Backfill(db, args);
   try {
-    await job.run(customers);
+    await (args.exactlyOnce ? job.runExactlyOnce(customers) : job.run(customers));
     console.log(`this run: ${job.backfilled} rows backfilled; ${args.db} is complete`);
   } catch (error) {
     console.log(`this run: ${job.backfilled} rows backfilled`);

@@ -91,4 +91,17 @@ describe('samples/db-backfill', () => {
     expect(rerun.stdout).toBe('this run: 101 rows backfilled; backfill.db is complete\n'); // 200 to 300: row 200 again
     expectComplete(readDb(cwd)); // still one audit row for 200
   });
+
+  it('--exactly-once (checkpoint in the same database): killed right after row 200 committed, the rerun does not repeat it', async () => {
+    const cwd = workDir();
+    const crashed = await runSample(SCRIPT, ['--exactly-once', '--crash-after', '200'], cwd);
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(backfilledIds(readDb(cwd))).toEqual(ids(1, 200));
+
+    const rerun = await runSample(SCRIPT, ['--exactly-once'], cwd);
+    expect(rerun.code).toBe(0);
+    expect(verboseLines(rerun.stderr)[0]).toBe("[safe-state] resuming 'db-backfill': 200/300 done (run #2)");
+    expect(rerun.stdout).toBe('this run: 100 rows backfilled; backfill.db is complete\n'); // 201 to 300 only
+    expectComplete(readDb(cwd));
+  });
 });
