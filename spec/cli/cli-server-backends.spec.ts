@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RedisBackend, SqlBackend, safeState, type StateBackend } from '../../lib/index';
+import { RedisBackend, SqlBackend, safeState, transaction, type StateBackend } from '../../lib/index';
 import { range, tempDir } from '../helpers';
 import { testServers } from '../setup/servers';
 import { cli } from './cli-helpers';
@@ -84,5 +84,42 @@ describe('SqlBackend.fromUrl', () => {
     const db = new Database(file);
     expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'`).get().n).toBe(0);
     db.close();
+  });
+});
+
+describe('the command line on exactly-once jobs (completion records in the database)', () => {
+  it('show counts the items committed inside transactions; reset --items makes them run again', async () => {
+    const cwd = tempDir('safe-state-cli-');
+    const file = path.join(tempDir('safe-state-cli-eo-'), 'eo.db');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const db = new Database(file);
+    db.exec('CREATE TABLE effects (item INTEGER)');
+    const backend = new SqlBackend(db);
+    const ran: number[] = [];
+    let failAt = 3;
+    const job = safeState(async (xs: number[]) => {
+      for await (const x of xs) {
+        ran.push(x);
+        await transaction(db, (tx) => void tx.of(db).prepare('INSERT INTO effects VALUES (?)').run(x));
+        if (x === failAt) throw new Error('after the commit');
+      }
+    }, { name: 'cli-eo', backend });
+    try {
+      await expect(job(range(6))).rejects.toThrow('after the commit');
+      const show = await cli(cwd, ['show', 'cli-eo', '--sqlite', file, '--json']);
+      expect(show.code).toBe(0);
+      expect(JSON.parse(show.stdout)).toMatchObject({ done: 4, total: 6 }); // item 3 committed before the throw
+
+      const reset = await cli(cwd, ['reset', 'cli-eo', '--items', '0,3', '--sqlite', file]);
+      expect({ code: reset.code, stderr: reset.stderr }).toEqual({ code: 0, stderr: '' });
+      ran.length = 0;
+      failAt = -1;
+      await job(range(6));
+      expect(ran).toEqual([0, 3, 4, 5]);
+    } finally {
+      await backend.close();
+      db.close();
+    }
   });
 });

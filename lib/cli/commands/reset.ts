@@ -6,6 +6,7 @@ import { resetItems, type ResetOutcome } from '../../state/checkpoint-doc';
 import { ExitCode } from '../exit-codes';
 import { JobNotFoundError, UsageError } from '../cli-errors';
 import { readJob, report, type JobReport } from '../read-job';
+import { recordsOf } from '../../backends/transactional-records';
 import { resolveJob } from '../resolve-job';
 import { matchKey, parseItemRanges, parseKeys, rangesText } from '../item-list';
 import { printJson } from '../json-output';
@@ -52,6 +53,10 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
     const text = keyring ? new Sealer(keyring, job).sealFull(encodeFull(doc)) : encodeFull(doc);
     try {
       await selected.backend.save(job, text, { durability: 'strict' });
+      // items committed inside transactions (exactly-once records) are in the saved text now, minus
+      // the ones reset: the records must go, or the next load would mark those done again
+      const records = recordsOf(selected.backend);
+      if (records) await records.deleteRecords((await records.readRecords(job)).map((r) => r.id));
     } catch (e) {
       throw asBackendError(e, `cannot save the checkpoint of job '${job}'`);
     }
