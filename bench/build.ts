@@ -47,7 +47,7 @@ export interface BuiltChild {
 }
 
 /** A plugin resolving the child's import of lib/index to `target` (left to node at run time). */
-function libIndexTo(target: string): esbuild.Plugin {
+export function libIndexTo(target: string): esbuild.Plugin {
   const libIndex = path.join(REPO_ROOT, 'lib', 'index');
   return {
     name: 'safe-state-from-build',

@@ -9,15 +9,15 @@ import type { ModuleCost, Measurement, ResumeLatencyDetail } from './report';
 import type { ResumeChildConfig, ResumeChildReport } from './fixtures/resume-child';
 import type { ResumeProbeConfig } from './fixtures/resume-probe';
 
-const CHILD_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-child.ts');
+export const CHILD_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-child.ts');
 const PROBE_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-probe.ts');
-const JOB = { name: 'bench-resume-latency', items: 10_000, resumeAt: 5_000 } as const;
+export const JOB = { name: 'bench-resume-latency', items: 10_000, resumeAt: 5_000 } as const;
 /** The bare start compared with: node itself, printing one line. */
-const BARE_SCRIPT = "process.stdout.write(JSON.stringify({ scriptMs: performance.now() }) + '\\n')";
+export const BARE_SCRIPT = "process.stdout.write(JSON.stringify({ scriptMs: performance.now() }) + '\\n')";
 /** Target: a resume in a fresh process costs at most this much (µs) over a bare node start. */
 export const RESUME_LATENCY_TARGET_US = 50_000;
 
-interface Timed {
+export interface Timed {
   /** spawn() to the first line on the child's stdout, ms (parent clock) */
   wallMs: number;
   /** the first line, parsed */
@@ -28,7 +28,7 @@ interface Timed {
  * Spawns `node ...args` and times spawn() to its first line on stdout (the parent's clock, so the
  * child's start-up is inside); resolves once the child exited 0.
  */
-function timeChild(args: string[], cwd: string): Promise<Timed> {
+export function timeChild(args: string[], cwd: string): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     delete env.SAFE_STATE_TEST_PHASE_FD;
