@@ -1,39 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as esbuild from 'esbuild';
+import { bundle } from '../scripts/build';
 
 /**
- * Builds what the resume-latency benchmark runs under plain node, with esbuild (the transpiler tsx
- * uses, so the same stage-3 decorator lowering as everywhere else in the repository):
+ * Builds what the resume-latency benchmark runs under plain node:
  *
- * - `dist`: lib/ compiled file by file to CommonJS (`<out>/dist/**\/*.js`), the layout `tsc`
- *   gives `npm run build` and an installed package: one module per source file, dependencies
- *   (proper-lockfile, devalue, reflect-metadata) loaded from node_modules.
- * - a child script bundled on its own, importing either that dist (`require` of
- *   `<out>/dist/index.js`) or the library bundled into it (one file; dependencies still from
- *   node_modules): the two ways an application loads safe-state.
+ * - `dist`: the package as `npm run build` makes it (scripts/build.ts: `dist/index.js`, one bundle
+ *   of lib/, dependencies loaded from node_modules): what an application that installed safe-state
+ *   loads.
+ * - `perFile`: lib/ compiled file by file to CommonJS, one module per source file: the layout the
+ *   package had before it was bundled (`tsc`), kept for comparison.
+ * - child scripts bundled on their own (esbuild), importing either of those (`require` of its
+ *   `index.js`), or with the library bundled into the child (an application that bundles its
+ *   dependencies; the packages still from node_modules).
  *
  * `<out>/node_modules` links to the repository's, so the built files find the dependencies.
  */
 export const REPO_ROOT = path.resolve(__dirname, '..');
-
-interface EsbuildPlugin {
-  name: string;
-  setup(build: { onResolve(o: { filter: RegExp }, cb: (args: { path: string; resolveDir: string }) => { path: string; external: boolean } | undefined): void }): void;
-}
-
-interface Esbuild {
-  build(options: Record<string, unknown>): Promise<unknown>;
-}
-
-/** esbuild, as installed with tsx (a dev dependency), or null when it cannot be loaded. */
-export function loadEsbuild(): Esbuild | null {
-  try {
-    const tsxDir = path.dirname(require.resolve('tsx/package.json', { paths: [REPO_ROOT] }));
-    return require(require.resolve('esbuild', { paths: [tsxDir] })) as Esbuild;
-  } catch {
-    return null;
-  }
-}
 
 function sources(dir: string): string[] {
   const out: string[] = [];
@@ -48,40 +32,53 @@ function sources(dir: string): string[] {
 const BANNER = 'globalThis.__safeStateBenchStart = performance.now();';
 
 export interface BuiltChild {
-  /** the child importing the per-file dist */
+  /** the child importing the built package (`<out>/dist/index.js`) */
   dist: string;
+  /** the child importing the per-file layout */
+  perFile: string;
   /** the child with the library bundled in */
   bundle: string;
-  /** the probe importing the per-file dist */
+  /** the probe importing the built package */
   probe: string;
-  /** dist/index.js (to time loading it alone) */
+  /** the built package's `index.js` (to time loading it alone) */
   distIndex: string;
+  /** the per-file layout's `index.js` */
+  perFileIndex: string;
 }
 
-/** Builds lib/, the child script `entry` (both ways) and the `probe` script (dist) into `out`. */
+/** A plugin resolving the child's import of lib/index to `target` (left to node at run time). */
+export function libIndexTo(target: string): esbuild.Plugin {
+  const libIndex = path.join(REPO_ROOT, 'lib', 'index');
+  return {
+    name: 'safe-state-from-build',
+    setup(build) {
+      build.onResolve({ filter: /lib\/index$/ }, (args) => (path.resolve(args.resolveDir, args.path) === libIndex ? { path: target, external: true } : undefined));
+    },
+  };
+}
+
+/** Builds the package, the per-file layout, the child script `entry` (three ways) and the `probe` script into `out`. */
 export async function buildChild(out: string, entry: string, probe: string): Promise<BuiltChild> {
-  const esbuild = loadEsbuild();
-  if (!esbuild) throw new Error('esbuild (installed with tsx) cannot be loaded: the resume latency needs it to build the child');
   fs.mkdirSync(out, { recursive: true });
   const link = path.join(out, 'node_modules');
   if (!fs.existsSync(link)) fs.symlinkSync(fs.realpathSync(path.join(REPO_ROOT, 'node_modules')), link, 'dir');
-  const common = { platform: 'node', format: 'cjs', target: 'node20', tsconfig: path.join(REPO_ROOT, 'tsconfig.json'), logLevel: 'error' };
-  const distDir = path.join(out, 'dist');
-  await esbuild.build({ ...common, entryPoints: sources(path.join(REPO_ROOT, 'lib')), outdir: distDir, outbase: path.join(REPO_ROOT, 'lib'), bundle: false });
-  const distIndex = path.join(distDir, 'index.js');
-  const libIndex = path.join(REPO_ROOT, 'lib', 'index');
-  const toDist: EsbuildPlugin = {
-    name: 'safe-state-from-dist',
-    setup(build) {
-      build.onResolve({ filter: /lib\/index$/ }, (args) => (path.resolve(args.resolveDir, args.path) === libIndex ? { path: distIndex, external: true } : undefined));
-    },
+  const { index: distIndex } = await bundle(path.join(out, 'dist'));
+  const common: esbuild.BuildOptions = { platform: 'node', format: 'cjs', target: 'node20', keepNames: true, tsconfig: path.join(REPO_ROOT, 'tsconfig.json'), logLevel: 'error' };
+  const perFileDir = path.join(out, 'per-file');
+  await esbuild.build({ ...common, entryPoints: sources(path.join(REPO_ROOT, 'lib')), outdir: perFileDir, outbase: path.join(REPO_ROOT, 'lib'), bundle: false });
+  const perFileIndex = path.join(perFileDir, 'index.js');
+  const child: esbuild.BuildOptions = { ...common, bundle: true, packages: 'external', banner: { js: BANNER } };
+  const built: BuiltChild = {
+    dist: path.join(out, 'child-dist.cjs'),
+    perFile: path.join(out, 'child-per-file.cjs'),
+    bundle: path.join(out, 'child-bundle.cjs'),
+    probe: path.join(out, 'probe-dist.cjs'),
+    distIndex,
+    perFileIndex,
   };
-  const dist = path.join(out, 'child-dist.cjs');
-  const bundle = path.join(out, 'child-bundle.cjs');
-  const probeOut = path.join(out, 'probe-dist.cjs');
-  const child = { ...common, bundle: true, packages: 'external', banner: { js: BANNER } };
-  await esbuild.build({ ...child, entryPoints: [entry], outfile: dist, plugins: [toDist] });
-  await esbuild.build({ ...child, entryPoints: [entry], outfile: bundle });
-  await esbuild.build({ ...child, entryPoints: [probe], outfile: probeOut, plugins: [toDist] });
-  return { dist, bundle, probe: probeOut, distIndex };
+  await esbuild.build({ ...child, entryPoints: [entry], outfile: built.dist, plugins: [libIndexTo(distIndex)] });
+  await esbuild.build({ ...child, entryPoints: [entry], outfile: built.perFile, plugins: [libIndexTo(perFileIndex)] });
+  await esbuild.build({ ...child, entryPoints: [entry], outfile: built.bundle });
+  await esbuild.build({ ...child, entryPoints: [probe], outfile: built.probe, plugins: [libIndexTo(distIndex)] });
+  return built;
 }

@@ -2,7 +2,7 @@
  * The benchmark's chart: per-item cost of each backend and durability beside the physical limit it
  * is bound by, as a hand-written SVG (horizontal bars on a logarithmic scale, no dependencies).
  */
-import type { Measurement, Report } from './report';
+import type { Measurement, Report, SkippedRow } from './report';
 
 export type BarKind = 'limit' | 'engine' | 'peer';
 
@@ -50,6 +50,33 @@ export const CHART_GROUPS: { title: string; limitOf: string; limitLabel: string;
     limitLabel: 'limit: the undecorated loop',
     bars: [{ id: 'memory-overhead', label: 'safe-state, for..of' }],
   },
+  {
+    title: 'RedisBackend, saveEvery 1',
+    limitOf: 'redis-for-await',
+    limitLabel: 'limit: Redis SET 30 B (one round trip)',
+    bars: [{ id: 'redis-for-await', label: 'safe-state, for await' }],
+  },
+  {
+    title: 'SqlBackend on MariaDB (mysql2), saveEvery 1',
+    limitOf: 'mysql-for-await',
+    limitLabel: 'limit: one autocommit upsert',
+    bars: [{ id: 'mysql-for-await', label: 'safe-state, for await' }],
+  },
+  {
+    title: 'SqlBackend on PostgreSQL (pg), saveEvery 1',
+    limitOf: 'postgres-for-await',
+    limitLabel: 'limit: one autocommit upsert',
+    bars: [{ id: 'postgres-for-await', label: 'safe-state, for await' }],
+  },
+  {
+    title: 'SqlBackend on SQLite (better-sqlite3), saveEvery 1',
+    limitOf: 'sqlite-for-await',
+    limitLabel: 'limit: one autocommit upsert',
+    bars: [
+      { id: 'sqlite-for-of', label: 'safe-state, for..of' },
+      { id: 'sqlite-for-await', label: 'safe-state, for await' },
+    ],
+  },
 ];
 
 /** A reference measured on this machine earlier (not in each run): NOTES.md, docs/benchmarks.md. */
@@ -60,8 +87,8 @@ export const PEER_REFERENCE = {
   restartMs: 1_900,
 };
 
-/** The bar groups of a report (see {@link CHART_GROUPS}), plus the peer reference. */
-export function chartGroups(measurements: Measurement[]): BarGroup[] {
+/** The bar groups of a report (see {@link CHART_GROUPS}), plus a line per skipped server row and the peer reference. */
+export function chartGroups(measurements: Measurement[], skipped: SkippedRow[] = []): BarGroup[] {
   const byId = new Map(measurements.map((m) => [m.id, m]));
   const groups: BarGroup[] = [];
   for (const g of CHART_GROUPS) {
@@ -72,7 +99,11 @@ export function chartGroups(measurements: Measurement[]): BarGroup[] {
       const note = g.limitOf === 'memory-overhead' ? `+${usText(m.overheadUs)} over the loop` : `ratio ${m.ratio.toFixed(2)}x`;
       return [{ label: b.label, us: m.perItemUs, kind: 'engine' as const, note }];
     });
-    if (!limit || bars.length === 0) continue;
+    if (!limit || bars.length === 0) {
+      const skip = skipped.find((s) => s.id === g.limitOf);
+      if (skip) groups.push({ title: `${g.title}: skipped (${skip.reason})`, bars: [] });
+      continue;
+    }
     groups.push({ title: g.title, bars: [{ label: g.limitLabel, us: limit.baseline.perItemUs, kind: 'limit' }, ...bars] });
   }
   groups.push({ title: PEER_REFERENCE.title, bars: [{ label: PEER_REFERENCE.label, us: PEER_REFERENCE.us, kind: 'peer' }] });
@@ -160,5 +191,5 @@ export function renderChart(title: string, subtitle: string, groups: BarGroup[])
 export function reportChart(r: Report): string {
   const when = r.startedAt.slice(0, 10);
   const subtitle = `${when} · ${r.node} · ${r.platform} · ${r.cpus} x ${r.cpuModel} · load ${r.load.start.toFixed(1)} · medians of interleaved rounds${r.quick ? ' · --quick run (rough)' : ''}`;
-  return renderChart('safe-state: cost per item beside the physical limit', subtitle, chartGroups(r.measurements));
+  return renderChart('safe-state: cost per item beside the physical limit', subtitle, chartGroups(r.measurements, r.skipped));
 }

@@ -44,6 +44,14 @@ export interface Measurement {
   samples: { perItemUs: number[]; baselineUs: number[] };
 }
 
+/** A row that could not be measured in this run (e.g. its server is not installed), and why. */
+export interface SkippedRow {
+  id: string;
+  label: string;
+  /** e.g. 'redis-server not installed' */
+  reason: string;
+}
+
 /** Cost of one whole job run (start to end) with a handful of items. */
 export interface FixedCost {
   id: string;
@@ -78,6 +86,8 @@ export interface ResumeLatencyDetail {
     label: string;
     /** parent: spawn() to the child's first line on stdout */
     wallMs: number;
+    /** median over rounds of (this variant's wallMs - the bare start's of the same round) */
+    overBareMs: number;
     /** child: its main script started (node's own start-up before it) */
     scriptMs: number;
     /** child: safe-state and its dependencies loaded */
@@ -111,11 +121,13 @@ export interface Report {
   /** every measurement's ratio (contender / baseline, median of per-round ratios), by id */
   ratios: Record<string, number>;
   fixedCosts: FixedCost[];
-  /** the `key` option at scale (checkpoint size per million keys, compaction, keyed job cost); absent in bench/redis-sql.ts */
+  /** the `key` option at scale (checkpoint size per million keys, compaction, keyed job cost); absent when not run */
   keyStorage?: KeyStorageReport;
   /** breakdown of the resume latency rows (absent when they were not run) */
   resumeLatency?: ResumeLatencyDetail;
-  /** whether every target was met */
+  /** rows that could not be measured, and why (in the table as `skipped: <reason>`) */
+  skipped?: SkippedRow[];
+  /** whether every target was met (skipped rows aside) */
   allPass: boolean;
   /** what the run could not measure and why (e.g. a server binary missing) */
   notes?: string[];
@@ -192,9 +204,9 @@ function formatResumeLatency(d: ResumeLatencyDetail): string[] {
   const out = [`resume latency in a fresh process (${d.items} items, resuming at item ${d.resumeAt}): medians, ms since the child process started`];
   out.push(
     table(
-      ['process', 'spawn to first item (parent)', 'script starts', 'safe-state loaded', 'first resumed item'],
-      d.variants.map((v) => [v.label, ms(v.wallMs), ms(v.scriptMs), ms(v.loadedMs), ms(v.firstItemMs)]),
-      new Set([1, 2, 3, 4]),
+      ['process', 'spawn to first item (parent)', 'over bare start', 'script starts', 'safe-state loaded', 'first resumed item'],
+      d.variants.map((v) => [v.label, ms(v.wallMs), v.id === 'bare' ? '-' : fmt(v.overBareMs), ms(v.scriptMs), ms(v.loadedMs), ms(v.firstItemMs)]),
+      new Set([1, 2, 3, 4, 5]),
     ),
   );
   if (d.steps.length > 0) {
@@ -218,17 +230,20 @@ export function formatReport(r: Report): string {
   out.push(
     table(
       ['measurement', 'items x rounds', 'median', 'baseline', 'baseline median', 'ratio', 'overhead', 'target', 'result'],
-      r.measurements.map((m) => [
-        m.label,
-        `${m.items} x ${m.rounds}`,
-        fmtUs(m.perItemUs) + PER_TEXT[m.per ?? 'item'],
-        m.baseline.label,
-        fmtUs(m.baseline.perItemUs),
-        `${fmt(m.ratio)}x`,
-        fmtUs(m.overheadUs),
-        metricText(m),
-        m.pass ? 'PASS' : '** MISS **',
-      ]),
+      [
+        ...r.measurements.map((m) => [
+          m.label,
+          `${m.items} x ${m.rounds}`,
+          fmtUs(m.perItemUs) + PER_TEXT[m.per ?? 'item'],
+          m.baseline.label,
+          fmtUs(m.baseline.perItemUs),
+          `${fmt(m.ratio)}x`,
+          fmtUs(m.overheadUs),
+          metricText(m),
+          m.pass ? 'PASS' : '** MISS **',
+        ]),
+        ...(r.skipped ?? []).map((s) => [s.label, '-', '-', '-', '-', '-', '-', '-', `skipped: ${s.reason}`]),
+      ],
       new Set([2, 4, 5, 6]),
     ),
   );
@@ -252,6 +267,7 @@ export function formatReport(r: Report): string {
   for (const note of r.notes ?? []) out.push(`note: ${note}`);
   if (r.notes?.length) out.push('');
   const missed = r.measurements.filter((m) => !m.pass);
-  out.push(missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`);
+  const skipped = r.skipped?.length ? ` (${r.skipped.length} row(s) skipped)` : '';
+  out.push((missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`) + skipped);
   return out.join('\n');
 }

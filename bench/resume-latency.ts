@@ -9,15 +9,15 @@ import type { ModuleCost, Measurement, ResumeLatencyDetail } from './report';
 import type { ResumeChildConfig, ResumeChildReport } from './fixtures/resume-child';
 import type { ResumeProbeConfig } from './fixtures/resume-probe';
 
-const CHILD_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-child.ts');
+export const CHILD_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-child.ts');
 const PROBE_ENTRY = path.join(REPO_ROOT, 'bench', 'fixtures', 'resume-probe.ts');
-const JOB = { name: 'bench-resume-latency', items: 10_000, resumeAt: 5_000 } as const;
+export const JOB = { name: 'bench-resume-latency', items: 10_000, resumeAt: 5_000 } as const;
 /** The bare start compared with: node itself, printing one line. */
-const BARE_SCRIPT = "process.stdout.write(JSON.stringify({ scriptMs: performance.now() }) + '\\n')";
+export const BARE_SCRIPT = "process.stdout.write(JSON.stringify({ scriptMs: performance.now() }) + '\\n')";
 /** Target: a resume in a fresh process costs at most this much (µs) over a bare node start. */
 export const RESUME_LATENCY_TARGET_US = 50_000;
 
-interface Timed {
+export interface Timed {
   /** spawn() to the first line on the child's stdout, ms (parent clock) */
   wallMs: number;
   /** the first line, parsed */
@@ -28,7 +28,7 @@ interface Timed {
  * Spawns `node ...args` and times spawn() to its first line on stdout (the parent's clock, so the
  * child's start-up is inside); resolves once the child exited 0.
  */
-function timeChild(args: string[], cwd: string): Promise<Timed> {
+export function timeChild(args: string[], cwd: string): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     delete env.SAFE_STATE_TEST_PHASE_FD;
@@ -65,13 +65,16 @@ async function requireMs(module: string, cwd: string): Promise<number> {
 /**
  * Resume latency: from spawning a process to the first resumed item of a job, under plain node
  * (no tsx), against a bare `node -e` start measured in the same rounds. Two ways of loading
- * safe-state: the per-file `dist/` layout of an installed package, and one bundle. Also the
- * child's own clock at three points (where the time goes) and what loading each dependency alone
- * costs in a fresh process. The job: 10,000 items resumed at item 5,000, the default FileBackend
- * in a `stateDir`, durability 'strict'.
+ * safe-state, each with its target: the built package as installed (`dist/index.js`, one bundle:
+ * bench/build.ts builds it with scripts/build.ts, as `npm run build` does), and the library bundled
+ * into the application. For comparison, without a target: the previous package layout (one
+ * module per source file). Also the child's own clock at three points (where the time goes), the
+ * steps before the first item done cold one by one, and what loading each dependency alone costs
+ * in a fresh process. The job: 10,000 items resumed at item 5,000, the default FileBackend in a
+ * `stateDir`, durability 'strict'.
  */
 export async function resumeLatencySection(root: string, rounds: number, moduleReps: number): Promise<{ measurements: Measurement[]; detail: ResumeLatencyDetail }> {
-  progress('resume latency: building the child (esbuild)');
+  progress('resume latency: building the package and the child (esbuild)');
   const build = await buildChild(path.join(root, 'build'), CHILD_ENTRY, PROBE_ENTRY);
   const stateDir = path.join(root, 'state');
   const prepare = safeState(
@@ -85,8 +88,9 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
   const cwd = path.dirname(build.dist);
   const variants = [
     { id: 'bare', label: 'bare node -e', args: ['-e', BARE_SCRIPT] },
-    { id: 'dist', label: 'node + dist/ (per-file CommonJS)', args: [build.dist, JSON.stringify(cfg)] },
-    { id: 'bundle', label: 'node + one bundle', args: [build.bundle, JSON.stringify(cfg)] },
+    { id: 'dist', label: 'node + dist/ (the built package: one bundle)', args: [build.dist, JSON.stringify(cfg)] },
+    { id: 'bundle', label: 'node + safe-state bundled into the app', args: [build.bundle, JSON.stringify(cfg)] },
+    { id: 'per-file', label: 'node + one module per source file (previous layout)', args: [build.perFile, JSON.stringify(cfg)] },
   ];
   const reports = variants.map(() => [] as Timed['report'][]);
   const samples = await interleave(
@@ -105,15 +109,15 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
   const target = { metric: 'overheadUs', op: '<=', value: RESUME_LATENCY_TARGET_US } as const;
   const measurements = [
     measurement('resume-latency-dist', 'Resume in a new process (node + dist/)', JOB.items, 'bare node -e start', dist, bare, target, 'start'),
-    measurement('resume-latency-bundle', 'Resume in a new process (node + bundle)', JOB.items, 'bare node -e start', bundle, bare, target, 'start'),
+    measurement('resume-latency-bundle', 'Resume in a new process (app bundle)', JOB.items, 'bare node -e start', bundle, bare, target, 'start'),
   ];
 
   const modules = [
-    { module: 'reflect-metadata', id: 'reflect-metadata' },
-    { module: 'devalue', id: 'devalue (ESM, through require(esm))' },
-    { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry)' },
+    { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry): loaded at the first lock' },
+    { module: 'devalue', id: 'devalue (ESM, through require(esm)): loaded at the first state to (de)serialize' },
     { module: 'node:crypto', id: 'node:crypto' },
-    { module: build.distIndex, id: 'safe-state dist/index.js (everything above)' },
+    { module: build.distIndex, id: 'safe-state dist/index.js (the bundle; the two above load later)' },
+    { module: build.perFileIndex, id: 'safe-state, one module per source file (previous layout)' },
   ];
   const moduleMs = modules.map(() => [] as number[]);
   const probes: Timed['report'][] = [];
@@ -136,6 +140,7 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
       id: v.id,
       label: v.label,
       wallMs: median(samples[i]) / 1000,
+      overBareMs: median(samples[i].map((s, r) => s - bare[r])) / 1000,
       scriptMs: stamp(i, 'scriptMs') ?? NaN,
       loadedMs: v.id === 'bare' ? null : stamp(i, 'loadedMs'),
       firstItemMs: v.id === 'bare' ? null : stamp(i, 'firstItemMs'),

@@ -12,7 +12,13 @@
  *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
  * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
  *    array). Target < 0.3 µs.
- * 5. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
+ * 5. The server backends (bench/server-sections.ts), saveEvery 1: RedisBackend, SqlBackend on
+ *    MariaDB, PostgreSQL and SQLite, against one awaited raw round trip to the same server over the
+ *    same connection (a Redis `SET`, an autocommit upsert of a checkpoint-sized row). Target ratio
+ *    <= 1.3. Servers: the URLs in SAFE_STATE_BENCH_REDIS_URL, SAFE_STATE_BENCH_MYSQL_URL and
+ *    SAFE_STATE_BENCH_POSTGRES_URL, else throwaway ones started like the tests start theirs; a row
+ *    whose server is not installed says so (`skipped: redis-server not installed`).
+ * 5b. IdempotencyCache with a million keys (File, 'process'), against a small cache in the same
  *    rounds (bench/idempotency.ts): `mark()` ratio <= 3 (no whole-set rewrite per mark),
  *    `seen()` overhead over an awaited plain `Map.get` of the same keys < 1 µs, the cost per key of
  *    opening it in a new process (<= 5 µs per key).
@@ -24,12 +30,16 @@
  * 7. Resuming at item 999,990 of 1,000,000 against item 10 (call to first resumed item,
  *    in-process, MemoryBackend: the engine's own work): skipping is O(1). Target ratio <= 1.2.
  * 8. Resume latency: spawning a process to its first resumed item (plain node running the built
- *    code: the per-file dist/ layout and one bundle), against a bare `node -e` start in the same
- *    rounds. Target <= 50 ms over the bare start. With a breakdown: the child's own clock, the
- *    same steps done cold one by one, and what loading each dependency alone costs.
+ *    package, dist/index.js as `npm run build` makes it, and the library bundled into the
+ *    application), against a bare `node -e` start in the same rounds. Target <= 50 ms over the
+ *    bare start. With a breakdown: the previous one-module-per-file layout for comparison, the
+ *    child's own clock, the same steps done cold one by one, and what loading each dependency
+ *    alone costs.
  * Plus the fixed cost of a whole job run with a handful of items, for context.
  *
  * Options: `--quick` (a smoke run with few items), `--json` (machine-readable results on stdout),
+ * `--only <sections>` (comma-separated: file, memory, servers, idempotency, save-cost, skip,
+ * latency, fixed, keys; `npm run bench:servers` is `--only servers`),
  * `--dir <path>` (parent of the scratch directory; default `os.tmpdir()`), `--results <file>`
  * (where the JSON report is written; default bench/results/latest.json, or quick.json with
  * --quick), `--svg <file>` (the chart; default docs/bench.svg, or bench/results/quick.svg with
@@ -45,12 +55,13 @@ import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
 import { idempotencyBench } from './idempotency';
 import { measureShapes, measureJobs, measureCompaction, type KeyStorageReport } from './keys';
-import { formatReport, makeReport, type FixedCost, type Measurement, type Target } from './report';
+import { formatReport, makeReport, type FixedCost, type Measurement, type Report, type Target } from './report';
 import { interleave, measurement, progress, range, timed } from './measure';
 import { saveCostSection } from './save-cost';
 import { resumeSkipSection } from './resume-skip';
 import { resumeLatencySection } from './resume-latency';
 import { reportChart, PEER_REFERENCE } from './chart';
+import { serverSections, type ServerConfig } from './server-sections';
 
 interface Config {
   strictItems: number;
@@ -79,6 +90,7 @@ interface Config {
   skipRounds: number;
   latencyRounds: number;
   latencyModuleReps: number;
+  servers: ServerConfig;
 }
 
 /**
@@ -112,6 +124,7 @@ const FULL: Config = {
   skipRounds: 15,
   latencyRounds: 15,
   latencyModuleReps: 9,
+  servers: { redisItems: 2_000, sqlItems: 500, sqliteItems: 300, rounds: 11, fixedReps: 9 },
 };
 
 const QUICK: Config = {
@@ -138,9 +151,14 @@ const QUICK: Config = {
   skipRounds: 2,
   latencyRounds: 2,
   latencyModuleReps: 1,
+  servers: { redisItems: 100, sqlItems: 50, sqliteItems: 30, rounds: 2, fixedReps: 2 },
 };
 
-const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--dir <parent of the scratch directory>] [--results <file.json>] [--svg <file.svg>] [--no-write]';
+/** The sections `--only` can pick, in the order they run. */
+const SECTIONS = ['file', 'memory', 'servers', 'idempotency', 'save-cost', 'skip', 'latency', 'fixed', 'keys'] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--only <${SECTIONS.join(',')}>] [--dir <parent of the scratch directory>] [--results <file.json>] [--svg <file.svg>] [--no-write]`;
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -151,10 +169,12 @@ interface Args {
   results: string | undefined;
   svg: string | undefined;
   write: boolean;
+  /** the sections to run (all by default) */
+  only: Set<SectionName>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, json: false, dir: undefined, results: undefined, svg: undefined, write: true };
+  const args: Args = { quick: false, json: false, dir: undefined, results: undefined, svg: undefined, write: true, only: new Set(SECTIONS) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
@@ -163,6 +183,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--dir' && i + 1 < argv.length) args.dir = argv[++i];
     else if (a === '--results' && i + 1 < argv.length) args.results = argv[++i];
     else if (a === '--svg' && i + 1 < argv.length) args.svg = argv[++i];
+    else if (a === '--only' && i + 1 < argv.length) {
+      const names = argv[++i].split(',').map((n) => n.trim());
+      const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (unknown.length > 0 || names.length === 0) {
+        process.stderr.write(`unknown section(s) ${JSON.stringify(unknown)}\n${USAGE}\n`);
+        process.exit(2);
+      }
+      args.only = new Set(names as SectionName[]);
+    }
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -358,30 +387,44 @@ function peerText(): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cfg = args.quick ? QUICK : FULL;
+  const on = (section: SectionName) => args.only.has(section);
   const tmp = new TempDir(args.dir);
   const started = Date.now();
   const loadStart = os.loadavg()[0];
   try {
-    const measurements = [
-      ...(await strictSection(tmp, cfg)),
-      ...(await processSection(tmp, cfg)),
-      ...(await sealSection(tmp, cfg)),
-      ...(await memorySection(cfg)),
-      ...(await idempotencySection(tmp, cfg)),
-    ];
-    measurements.push(await saveCostSection(tmp.sub('save-cost'), 'strict', cfg.saveStrictItems, cfg.saveStrictRounds));
-    measurements.push(await saveCostSection(tmp.sub('save-cost'), 'process', cfg.saveProcessItems, cfg.saveProcessRounds));
-    measurements.push(await resumeSkipSection(tmp.sub('resume-skip'), cfg.skipRounds));
-    const latency = await resumeLatencySection(tmp.sub('resume-latency'), cfg.latencyRounds, cfg.latencyModuleReps);
-    measurements.push(...latency.measurements);
-    const fixedCosts = await fixedSection(tmp, cfg);
-    const keyStorage = await keySection(tmp, cfg);
-    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, { keyStorage, resumeLatency: latency.detail });
+    const measurements: Measurement[] = [];
+    const fixedCosts: FixedCost[] = [];
+    const extra: Partial<Report> = {};
+    if (on('file')) {
+      measurements.push(...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await sealSection(tmp, cfg)));
+    }
+    if (on('memory')) measurements.push(...(await memorySection(cfg)));
+    if (on('servers')) {
+      const servers = await serverSections(tmp.sub('servers'), tmp.sub('sqlite'), cfg.servers);
+      measurements.push(...servers.measurements);
+      fixedCosts.push(...servers.fixedCosts);
+      extra.skipped = servers.skipped;
+    }
+    if (on('idempotency')) measurements.push(...(await idempotencySection(tmp, cfg)));
+    if (on('save-cost')) {
+      measurements.push(await saveCostSection(tmp.sub('save-cost'), 'strict', cfg.saveStrictItems, cfg.saveStrictRounds));
+      measurements.push(await saveCostSection(tmp.sub('save-cost'), 'process', cfg.saveProcessItems, cfg.saveProcessRounds));
+    }
+    if (on('skip')) measurements.push(await resumeSkipSection(tmp.sub('resume-skip'), cfg.skipRounds));
+    if (on('latency')) {
+      const latency = await resumeLatencySection(tmp.sub('resume-latency'), cfg.latencyRounds, cfg.latencyModuleReps);
+      measurements.push(...latency.measurements);
+      extra.resumeLatency = latency.detail;
+    }
+    if (on('fixed')) fixedCosts.unshift(...(await fixedSection(tmp, cfg)));
+    if (on('keys')) extra.keyStorage = await keySection(tmp, cfg);
+    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, extra);
     const fsyncUs = measurements.find((m) => m.id === 'file-strict-for-of')?.baseline.perItemUs ?? Infinity;
     if (fsyncUs < 10) progress(`warning: fdatasync took ${fsyncUs.toFixed(1)} µs here: ${tmp.path} is probably on tmpfs, so 'strict' numbers say little (use --dir on a real disk)`);
     if (args.write) {
-      const results = path.resolve(args.results ?? path.join(ROOT, 'bench', 'results', args.quick ? 'quick.json' : 'latest.json'));
-      const svg = path.resolve(args.svg ?? (args.quick ? path.join(ROOT, 'bench', 'results', 'quick.svg') : path.join(ROOT, 'docs', 'bench.svg')));
+      const partial = args.only.size < SECTIONS.length;
+      const results = path.resolve(args.results ?? path.join(ROOT, 'bench', 'results', args.quick ? 'quick.json' : partial ? 'partial.json' : 'latest.json'));
+      const svg = path.resolve(args.svg ?? (args.quick || partial ? path.join(ROOT, 'bench', 'results', args.quick ? 'quick.svg' : 'partial.svg') : path.join(ROOT, 'docs', 'bench.svg')));
       writeFile(results, JSON.stringify(report, null, 2) + '\n');
       writeFile(svg, reportChart(report));
       progress(`wrote ${path.relative(process.cwd(), results)} and ${path.relative(process.cwd(), svg)}`);

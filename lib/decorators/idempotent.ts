@@ -1,6 +1,6 @@
 import { isContext, legacyMessage, methodOwner, ownerName } from './decorator-support';
 import './metadata'; // Symbol.metadata on Node 20
-import 'reflect-metadata';
+import { defineReflectedMetadata } from './reflect-metadata';
 import type { AsyncMethod, MethodDecorator } from './safe-state';
 import { callerFile } from '../engine/job-name';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
@@ -8,6 +8,8 @@ import { callIdempotent } from '../idempotency/call-idempotent';
 
 /**
  * The metadata key under which `@Idempotent` methods are described (see {@link IdempotentMetadata}).
+ * Through reflect-metadata only when the application loaded it before the class is instantiated
+ * (safe-state does not load it itself).
  * @example
  * ```ts
  * const described = Reflect.hasMetadata(IDEMPOTENT_METADATA_KEY, Mailer.prototype, 'send');
@@ -87,7 +89,7 @@ function decorate<This, Args extends unknown[], R>(
   defineStandardMetadata(context.metadata, method, reflected);
   context.addInitializer(function (this: This) {
     const o = methodOwner(this, method, wrapper);
-    if (o && !Reflect.hasOwnMetadata(IDEMPOTENT_METADATA_KEY, o, method)) Reflect.defineMetadata(IDEMPOTENT_METADATA_KEY, reflected, o, method);
+    if (o) defineReflectedMetadata(IDEMPOTENT_METADATA_KEY, o, method, reflected);
   });
   return wrapper;
 }

@@ -1,6 +1,6 @@
-import 'reflect-metadata';
 import type { JobDefinition } from '../engine/job-definition';
 import type { SafeStateOptions } from '../engine/options';
+import { defineReflectedMetadata } from './reflect-metadata';
 
 // Node 20 has no Symbol.metadata: without it TypeScript passes `metadata: undefined` to decorators.
 // esbuild/tsx fall back to Symbol.for('Symbol.metadata'); using the same key keeps both in agreement.
@@ -8,6 +8,9 @@ import type { SafeStateOptions } from '../engine/options';
 
 /**
  * The reflect-metadata key under which decorated jobs are described (class prototype + method name).
+ * safe-state does not load reflect-metadata itself: when the application has loaded it (frameworks
+ * that read metadata do, at their start) before a job class is instantiated, every `@SafeState`
+ * method of that class is described there.
  *
  * @example
  * ```ts
@@ -59,9 +62,7 @@ export function findJob(instance: object, method: string | symbol): JobDefinitio
   return undefined;
 }
 
-/** @internal */
+/** Describes a job method through reflect-metadata, when the application loaded it. @internal */
 export function defineReflectMetadata(target: object, method: string | symbol, meta: JobMetadata): void {
-  if (typeof Reflect.defineMetadata === 'function' && !Reflect.hasOwnMetadata(JOB_METADATA_KEY, target, method)) {
-    Reflect.defineMetadata(JOB_METADATA_KEY, meta, target, method);
-  }
+  defineReflectedMetadata(JOB_METADATA_KEY, target, method, meta);
 }

@@ -24,7 +24,8 @@ import { makeHandle, type JobHandle } from '../engine/job-handle';
 export function safeState<F extends (...args: any[]) => Promise<any>>(fn: F, options?: SafeStateOptions | string): F & JobHandle {
   if (typeof fn !== 'function') throw new TypeError(`safeState(fn, options): fn must be a function (got ${typeof fn})`);
   const opts = typeof options === 'string' ? validateOptions({ name: options }) : validateOptions(options);
-  const def: JobDefinition = { options: opts, file: callerFile(), baseName: () => fn.name || null };
+  const file = opts.name === undefined ? callerFile() : null; // the module path only derives a default name
+  const def: JobDefinition = { options: opts, file, baseName: () => fn.name || null };
   const wrapper = function (this: unknown, ...args: unknown[]) {
     return runJob(def, this, args, fn);
   } as unknown as F & JobHandle;

@@ -105,7 +105,7 @@ export function SafeState(a?: unknown, b?: unknown, c?: unknown): unknown {
     return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, callerFile());
   }
   const options = typeof a === 'string' ? validateOptions({ name: a }) : validateOptions(a);
-  const file = callerFile();
+  const file = options.name === undefined ? callerFile() : null; // the module path only derives a default name
   return (target: AsyncMethod<unknown, unknown[], unknown>, context: ClassMethodDecoratorContext, legacy?: unknown) => {
     if (legacy !== undefined || !isContext(context)) throw new TypeError(LEGACY);
     return decorate(target, context, options, file);

@@ -3,7 +3,12 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-const OWN_DIR = path.resolve(__dirname, '..');
+/**
+ * safe-state's own files, skipped when looking for the caller: `lib/` when run from the sources
+ * (this file is `lib/engine/job-name.ts`), else the directory of the bundle this code is part of
+ * (`dist/` of the built package, whose `index.js` holds every module).
+ */
+const OWN_DIR = path.basename(__dirname) === 'engine' ? path.resolve(__dirname, '..') : __dirname;
 /** First path segments dropped so that sources and their build output name jobs alike. */
 const SOURCE_ROOTS = new Set(['src', 'lib', 'dist', 'build', 'out', 'source']);
 

@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers';
+import { ENV } from '../setup/servers';
 
 /**
  * Smoke test of the benchmark (bench/run.ts): a `--quick --json` run completes, reports every
- * measurement with finite positive numbers, and writes its JSON report and its SVG chart where it
- * is told to. No timing assertions: the benchmark is a report, and whether targets are met depends
- * on the machine.
+ * measurement with finite positive numbers (the Redis and SQL rows on the test suite's servers,
+ * handed over through the benchmark's environment variables), and writes its JSON report and its
+ * SVG chart where it is told to. No timing assertions: the benchmark is a report, and whether
+ * targets are met depends on the machine.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -17,7 +19,13 @@ const SVG = path.join(OUT, 'bench.svg');
 
 function runBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['bench/run.ts', '--quick', '--json', '--results', RESULTS, '--svg', SVG], { cwd: ROOT, timeout: 170_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+    const env = {
+      ...process.env,
+      SAFE_STATE_BENCH_REDIS_URL: process.env[ENV.redis],
+      SAFE_STATE_BENCH_MYSQL_URL: process.env[ENV.mysql],
+      SAFE_STATE_BENCH_POSTGRES_URL: process.env[ENV.postgres],
+    };
+    execFile(TSX, ['bench/run.ts', '--quick', '--json', '--results', RESULTS, '--svg', SVG], { cwd: ROOT, env, timeout: 170_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
     });
   });
@@ -33,6 +41,11 @@ const IDS = [
   'file-process-signed-for-of',
   'file-process-encrypted-for-of',
   'memory-overhead',
+  'redis-for-await',
+  'mysql-for-await',
+  'postgres-for-await',
+  'sqlite-for-await',
+  'sqlite-for-of',
   'idempotency-mark-1m',
   'idempotency-seen-1m',
   'idempotency-open-1m',
@@ -89,12 +102,12 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
 
   it('breaks the resume latency down: child clock, cold steps, module load times', () => {
     const d = report.resumeLatency;
-    expect(d.variants.map((v: { id: string }) => v.id)).toEqual(['bare', 'dist', 'bundle']);
+    expect(d.variants.map((v: { id: string }) => v.id)).toEqual(['bare', 'dist', 'bundle', 'per-file']);
     for (const v of d.variants) {
-      expect(positive(v.wallMs) && positive(v.scriptMs)).toBe(true);
+      expect(positive(v.wallMs) && positive(v.scriptMs) && Number.isFinite(v.overBareMs)).toBe(true);
       if (v.id !== 'bare') expect(v.scriptMs <= v.loadedMs && v.loadedMs <= v.firstItemMs).toBe(true);
     }
-    expect(d.modules.map((m: { module: string }) => m.module.split(' ')[0])).toEqual(['reflect-metadata', 'devalue', 'proper-lockfile', 'node:crypto', 'safe-state']);
+    expect(d.modules.map((m: { module: string }) => m.module.split(' ')[0])).toEqual(['proper-lockfile', 'devalue', 'node:crypto', 'safe-state', 'safe-state,']);
     for (const m of d.modules) expect(positive(m.medianMs)).toBe(true);
     expect(d.steps.length).toBeGreaterThanOrEqual(5);
     for (const s of d.steps) expect(Number.isFinite(s.medianMs) && s.medianMs >= 0).toBe(true);
@@ -105,8 +118,9 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
     const svg = fs.readFileSync(SVG, 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    for (const text of ['limit: write 30 B + fdatasync', 'limit: write 30 B', 'limit: the undecorated loop', 'DBOS Transact']) expect(svg).toContain(text);
-    expect((svg.match(/<rect [^>]*fill="#1a73e8"><title>/g) ?? []).length).toBe(5); // the five engine bars
+    for (const text of ['limit: write 30 B + fdatasync', 'limit: write 30 B', 'limit: the undecorated loop', 'limit: Redis SET 30 B', 'limit: one autocommit upsert', 'DBOS Transact']) expect(svg).toContain(text);
+    expect((svg.match(/<rect [^>]*fill="#1a73e8"><title>/g) ?? []).length).toBe(10); // the engine bars: five File/Memory, five Redis/SQL
+    expect(report.skipped).toEqual([]);
   });
 
   it('reports the per-run fixed costs', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
+import type * as Lockfile from 'proper-lockfile';
 import type { BackendLock, LockHolder } from '../lock';
 import { holderIsDead } from '../lock';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -26,6 +26,17 @@ export interface FileLockOptions {
   warn: (message: string) => void;
 }
 
+let lockfileModule: typeof Lockfile | undefined;
+/**
+ * proper-lockfile, loaded at the first lock: importing safe-state (or using a Memory, Redis or SQL
+ * backend, or only reading checkpoints) then costs neither its load time (it brings graceful-fs,
+ * which patches `fs`, retry and signal-exit) nor the process-wide exit and signal handlers that
+ * signal-exit installs when it is loaded.
+ */
+function lockfile(): typeof Lockfile {
+  return (lockfileModule ??= require('proper-lockfile') as typeof Lockfile);
+}
+
 function readOwner(ownerFile: string): { holder: LockHolder; heartbeat: number } | null {
   try {
     const holder = JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as LockHolder;
@@ -46,7 +57,7 @@ function breakLock(lockDir: string): void {
 }
 
 async function acquire(file: string, lockDir: string, options: FileLockOptions): Promise<() => Promise<void>> {
-  return lockfile.lock(file, {
+  return lockfile().lock(file, {
     realpath: false,
     lockfilePath: lockDir,
     stale: PROPER_LOCKFILE_STALE,
@@ -145,7 +156,7 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
     releaseSync: () => {
       if (!releaseSync()) return;
       try {
-        lockfile.unlockSync(file, { realpath: false, lockfilePath: lockDir });
+        lockfile().unlockSync(file, { realpath: false, lockfilePath: lockDir });
       } catch {
         /* the directory is gone already (moved aside), or was taken over: not ours to remove */
       }

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32';
 
 /**
  * The framing of a FileBackend file (docs/format.md): a header line, then one line per record,

@@ -1,5 +1,9 @@
-import * as http from 'node:http';
+import type * as http from 'node:http';
+import { constructedBy, lazyModule } from './lazy-module';
 import type { BuiltinReconnector } from './builtin';
+
+/** node:http, loaded at first use (see lazy-module.ts). */
+const Http = lazyModule(() => require('node:http') as typeof http);
 
 /** Agent settings worth saving (all plain values). @internal */
 export const AGENT_SETTINGS = ['keepAlive', 'keepAliveMsecs', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'scheduling', 'timeout', 'noDelay'];
@@ -27,13 +31,13 @@ interface Meta {
 export const httpAgent: BuiltinReconnector = {
   name: 'http.Agent',
   describes: 'http.Agent',
-  matches: (v) => v instanceof http.Agent && Object.getPrototypeOf(v) === http.Agent.prototype,
+  matches: (v) => constructedBy(v, 'Agent') && v instanceof Http().Agent && Object.getPrototypeOf(v) === Http().Agent.prototype,
   extract(a: http.Agent & { options?: Record<string, unknown> }): Meta {
-    if (a === http.globalAgent) return { global: true };
+    if (a === Http().globalAgent) return { global: true };
     return { options: agentSettings(a.options, AGENT_SETTINGS) };
   },
-  reconnect: (meta: Meta) => (meta.global ? http.globalAgent : new http.Agent(meta.options as http.AgentOptions)),
+  reconnect: (meta: Meta) => (meta.global ? Http().globalAgent : new (Http().Agent)(meta.options as http.AgentOptions)),
   dispose: (a: http.Agent) => {
-    if (a !== http.globalAgent) a.destroy();
+    if (a !== Http().globalAgent) a.destroy();
   },
 };

@@ -1,8 +1,12 @@
-import * as https from 'node:https';
+import type * as https from 'node:https';
+import { constructedBy, lazyModule } from './lazy-module';
 import type { BuiltinReconnector } from './builtin';
 import { AGENT_SETTINGS, agentSettings } from './http-agent';
 import { TLS_MATERIAL } from '../secret-free';
 import { missingCredentials, resolveCredentials, type CredentialsRequest } from '../credentials';
+
+/** node:https, loaded at first use (see lazy-module.ts). */
+const Https = lazyModule(() => require('node:https') as typeof https);
 
 const TLS_SETTINGS = ['rejectUnauthorized', 'servername', 'minVersion', 'maxVersion', 'ciphers', 'ecdhCurve', 'honorCipherOrder', 'maxCachedSessions', 'sessionTimeout'];
 
@@ -23,25 +27,25 @@ interface Meta {
 export const httpsAgent: BuiltinReconnector = {
   name: 'https.Agent',
   describes: 'https.Agent',
-  matches: (v) => v instanceof https.Agent && Object.getPrototypeOf(v) === https.Agent.prototype,
+  matches: (v) => constructedBy(v, 'Agent') && v instanceof Https().Agent && Object.getPrototypeOf(v) === Https().Agent.prototype,
   extract(a: https.Agent & { options?: Record<string, unknown> }): Meta {
-    if (a === https.globalAgent) return { global: true };
+    if (a === Https().globalAgent) return { global: true };
     const meta: Meta = { options: agentSettings(a.options, [...AGENT_SETTINGS, ...TLS_SETTINGS]) };
     const tls = TLS_MATERIAL.filter((k) => a.options?.[k] !== undefined && a.options?.[k] !== null);
     if (tls.length) meta.tls = tls;
     return meta;
   },
   async reconnect(meta: Meta) {
-    if (meta.global) return https.globalAgent;
+    if (meta.global) return Https().globalAgent;
     let extra: Record<string, unknown> | null = null;
     if (meta.tls?.length) {
       const request: CredentialsRequest = { reconnector: 'https.Agent', driver: 'https', settings: meta.options ?? {}, missing: meta.tls };
       extra = await resolveCredentials(request);
       if (!extra) throw missingCredentials(request, []);
     }
-    return new https.Agent({ ...(meta.options as https.AgentOptions), ...extra });
+    return new (Https().Agent)({ ...(meta.options as https.AgentOptions), ...extra });
   },
   dispose: (a: https.Agent) => {
-    if (a !== https.globalAgent) a.destroy();
+    if (a !== Https().globalAgent) a.destroy();
   },
 };

@@ -1,6 +1,10 @@
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import { constructedBy, lazyModule } from './lazy-module';
 import type { BuiltinReconnector } from './builtin';
 import { CONNECT_TIMEOUT_MS } from './builtin';
+
+/** node:net, loaded at first use (see lazy-module.ts). */
+const Net = lazyModule(() => require('node:net') as typeof net);
 
 interface Meta {
   host?: string;
@@ -19,7 +23,7 @@ interface Meta {
 export const netSocket: BuiltinReconnector = {
   name: 'net.Socket',
   describes: 'net.Socket',
-  matches: (v) => v instanceof net.Socket && Object.getPrototypeOf(v) === net.Socket.prototype,
+  matches: (v) => constructedBy(v, 'Socket') && v instanceof Net().Socket && Object.getPrototypeOf(v) === Net().Socket.prototype,
   extract(s: net.Socket & { server?: unknown; _server?: unknown; _host?: unknown; timeout?: number }): Meta {
     if (s.server || s._server) throw new Error('a socket accepted by a server cannot be reconnected (only client sockets can)');
     if (typeof s.remotePort !== 'number') {
@@ -36,7 +40,7 @@ export const netSocket: BuiltinReconnector = {
   },
   reconnect(meta: Meta): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: meta.host, port: meta.port });
+      const socket = Net().connect({ host: meta.host, port: meta.port });
       const timer = setTimeout(() => fail(new Error(`connecting to ${where()} timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       timer.unref();
       function where() {

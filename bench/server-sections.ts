@@ -1,11 +1,7 @@
 /**
- * safe-state server-backend benchmark: `npm run bench:servers` (`tsx bench/redis-sql.ts`).
- *
- * Starts throwaway Redis, MariaDB and PostgreSQL servers on loopback (skipping, with a note, those
- * whose binaries are missing), and measures the engine's per-item cost at saveEvery 1 with
- * `for await` on each server backend against one awaited raw round trip to the same server over
- * the same connection, measured in the same process in interleaved rounds (medians, as
- * bench/run.ts does):
+ * The server backends' rows of `npm run bench`: the engine's per-item cost at saveEvery 1 on each
+ * server backend against one awaited raw round trip to the same server over the same connection,
+ * measured in the same process in interleaved rounds (medians, as everywhere in the benchmark):
  *
  * - RedisBackend (a user ioredis client) vs. an awaited `SET` of a 30-byte value.
  * - SqlBackend on MariaDB (one mysql2 connection) vs. one autocommit upsert (prepared statement)
@@ -15,26 +11,27 @@
  *   of a prepared statement, with `for await` and with `for..of` (SQLite saves synchronously).
  * Target ratio <= 1.3 for each. Plus the fixed cost of a whole one-item job run on each backend.
  *
- * Options: `--quick` (a smoke run), `--json`, `--dir <path>` (parent of the scratch directory).
- * It is a report, not a test: the exit code is 0 whether targets are met or not.
+ * The servers are the URLs given in the environment (`SAFE_STATE_BENCH_REDIS_URL`,
+ * `SAFE_STATE_BENCH_MYSQL_URL`, `SAFE_STATE_BENCH_POSTGRES_URL`), else throwaway servers started
+ * for the run (bench-servers.ts). A backend that cannot be measured (binary or driver missing)
+ * becomes a skipped row that says why.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Connection } from 'mysql2';
 import type { Client } from 'pg';
 import { RedisBackend, SqlBackend, type StateBackend } from '../lib/index';
 import { backendJobs, checkpointText } from './backend-jobs';
-import { startBenchServers } from './bench-servers';
+import { serversFor, type ServerKind } from './bench-servers';
 import { interleave, measurement, progress, range, timed } from './measure';
 import { mysqlUpsertUs, pgUpsertUs, redisSetUs, sqliteUpsertUs } from './server-baselines';
 import { median, min, rotation } from './stats';
-import { TempDir } from './temp-dir';
-import { formatReport, makeReport, type FixedCost, type Measurement, type Target } from './report';
+import type { FixedCost, Measurement, SkippedRow, Target } from './report';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
-interface Config {
+/** Items per job run and rounds of the server rows. */
+export interface ServerConfig {
   redisItems: number;
   sqlItems: number;
   sqliteItems: number;
@@ -42,30 +39,14 @@ interface Config {
   fixedReps: number;
 }
 
-/** Many short rounds (see bench/run.ts): each round's contenders meet the same machine weather. */
-const FULL: Config = { redisItems: 2_000, sqlItems: 500, sqliteItems: 300, rounds: 11, fixedReps: 9 };
-const QUICK: Config = { redisItems: 100, sqlItems: 50, sqliteItems: 30, rounds: 2, fixedReps: 2 };
+/** What the server rows found. */
+export interface ServerResults {
+  measurements: Measurement[];
+  fixedCosts: FixedCost[];
+  skipped: SkippedRow[];
+}
 
 const TARGET: Target = { metric: 'ratio', op: '<=', value: 1.3 };
-const USAGE = 'usage: tsx bench/redis-sql.ts [--quick] [--json] [--dir <parent of the scratch directory>]';
-
-function parseArgs(argv: string[]): { quick: boolean; json: boolean; dir: string | undefined } {
-  const args = { quick: false, json: false, dir: undefined as string | undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') args.quick = true;
-    else if (a === '--json') args.json = true;
-    else if (a === '--dir' && i + 1 < argv.length) args.dir = argv[++i];
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else {
-      process.stderr.write(`unknown argument ${JSON.stringify(a)}\n${USAGE}\n`);
-      process.exit(2);
-    }
-  }
-  return args;
-}
 
 /** One backend's section: its jobs against its baseline, and its fixed cost. */
 interface Section {
@@ -79,7 +60,18 @@ interface Section {
   close(): Promise<void>;
 }
 
-async function measureSection(s: Section, cfg: Config): Promise<Measurement[]> {
+/** The rows of each backend, with their ids and labels (also for the skipped rows). */
+const ROWS: Record<ServerKind | 'sqlite', { id: string; label: string }[]> = {
+  redis: [{ id: 'redis-for-await', label: 'Redis saveEvery 1, for await' }],
+  mysql: [{ id: 'mysql-for-await', label: 'SQL mysql (MariaDB) saveEvery 1, for await' }],
+  postgres: [{ id: 'postgres-for-await', label: 'SQL postgres saveEvery 1, for await' }],
+  sqlite: [
+    { id: 'sqlite-for-await', label: 'SQL sqlite saveEvery 1, for await' },
+    { id: 'sqlite-for-of', label: 'SQL sqlite saveEvery 1, for..of' },
+  ],
+};
+
+async function measureSection(s: Section, rounds: number): Promise<Measurement[]> {
   const jobs = backendJobs(s.backend, s.id);
   const items = range(s.items);
   const contenders = [
@@ -87,17 +79,18 @@ async function measureSection(s: Section, cfg: Config): Promise<Measurement[]> {
     { name: 'for await', run: () => timed(jobs.forAwait, items) },
     ...(s.forOf ? [{ name: 'for..of', run: () => timed(jobs.forOf, items) }] : []),
   ];
-  const [base, forAwait, forOf] = await interleave(`${s.label}, ${items.length} items`, contenders, cfg.rounds);
-  const out = [measurement(`${s.id}-for-await`, `${s.label} saveEvery 1, for await`, items.length, s.baselineLabel, forAwait, base, TARGET)];
-  if (forOf) out.push(measurement(`${s.id}-for-of`, `${s.label} saveEvery 1, for..of`, items.length, s.baselineLabel, forOf, base, TARGET));
+  const [base, forAwait, forOf] = await interleave(`${s.label}, ${items.length} items`, contenders, rounds);
+  const [awaitRow, ofRow] = ROWS[s.id as keyof typeof ROWS];
+  const out = [measurement(awaitRow.id, awaitRow.label, items.length, s.baselineLabel, forAwait, base, TARGET)];
+  if (forOf) out.push(measurement(ofRow.id, ofRow.label, items.length, s.baselineLabel, forOf, base, TARGET));
   return out;
 }
 
-async function fixedCost(s: Section, cfg: Config): Promise<FixedCost> {
+async function fixedCost(s: Section, reps: number): Promise<FixedCost> {
   const jobs = backendJobs(s.backend, `${s.id}-fixed`);
   const ms: number[] = [];
   await jobs.forAwait([1]);
-  for (let r = 0; r < cfg.fixedReps; r++) {
+  for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     await jobs.forAwait([1]);
     ms.push(performance.now() - t0);
@@ -105,9 +98,16 @@ async function fixedCost(s: Section, cfg: Config): Promise<FixedCost> {
   return { id: `${s.id}-1`, label: `${s.label}, for await`, items: 1, reps: ms.length, medianMs: median(ms), minMs: min(ms), samplesMs: ms };
 }
 
-async function redisSection(url: string, cfg: Config): Promise<Section> {
+async function redisSection(url: string, cfg: ServerConfig): Promise<Section> {
   const { Redis } = require('ioredis') as typeof import('ioredis');
-  const client: RedisClient = new Redis(url, { maxRetriesPerRequest: 1 });
+  const client: RedisClient = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => undefined); // a failing command rejects; the event alone must not crash the run
+  try {
+    await client.ping(); // an unreachable server becomes a skipped row now, not a failure mid-run
+  } catch (e) {
+    client.disconnect();
+    throw e;
+  }
   const backend = new RedisBackend(client, { prefix: 'bench:' });
   return {
     id: 'redis',
@@ -124,7 +124,7 @@ async function redisSection(url: string, cfg: Config): Promise<Section> {
   };
 }
 
-async function mysqlSection(url: string, cfg: Config, data: string): Promise<Section> {
+async function mysqlSection(url: string, cfg: ServerConfig, data: string): Promise<Section> {
   const mysql = require('mysql2') as typeof import('mysql2');
   const conn: Connection = mysql.createConnection(url);
   const backend = new SqlBackend(conn, { table: 'bench_checkpoints' });
@@ -144,7 +144,7 @@ async function mysqlSection(url: string, cfg: Config, data: string): Promise<Sec
   };
 }
 
-async function pgSection(url: string, cfg: Config, data: string): Promise<Section> {
+async function pgSection(url: string, cfg: ServerConfig, data: string): Promise<Section> {
   const pg = require('pg') as typeof import('pg');
   const client: Client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -165,7 +165,7 @@ async function pgSection(url: string, cfg: Config, data: string): Promise<Sectio
   };
 }
 
-async function sqliteSection(dir: string, cfg: Config, data: string): Promise<Section> {
+async function sqliteSection(dir: string, cfg: ServerConfig, data: string): Promise<Section> {
   const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   const db = new Database(path.join(dir, 'bench.db'));
   const backend = new SqlBackend(db, { table: 'bench_checkpoints' });
@@ -185,44 +185,54 @@ async function sqliteSection(dir: string, cfg: Config, data: string): Promise<Se
   };
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const cfg = args.quick ? QUICK : FULL;
-  const tmp = new TempDir(args.dir);
-  const started = Date.now();
-  const loadStart = os.loadavg()[0];
-  progress('starting throwaway servers');
-  const servers = await startBenchServers(tmp.sub('servers'));
+/** The first line of an error's message. */
+function reasonOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+/**
+ * Measures every server backend it can reach or start under `root` (servers) and `sqliteDir`;
+ * the others become skipped rows. Started servers are stopped before it returns.
+ */
+export async function serverSections(root: string, sqliteDir: string, cfg: ServerConfig): Promise<ServerResults> {
+  progress('server backends: servers from the environment, or throwaway ones');
+  const servers = await serversFor(root);
+  const skipped: SkippedRow[] = [];
+  const skip = (kind: keyof typeof ROWS, reason: string) => skipped.push(...ROWS[kind].map((r) => ({ ...r, reason })));
+  const sections: Section[] = [];
   try {
     const data = await checkpointText(cfg.sqlItems);
-    const notes = [...servers.notes];
-    const sections: Section[] = [];
-    if (servers.redisUrl) sections.push(await redisSection(servers.redisUrl, cfg));
-    if (servers.mysqlUrl) sections.push(await mysqlSection(servers.mysqlUrl, cfg, data));
-    if (servers.postgresUrl) sections.push(await pgSection(servers.postgresUrl, cfg, data));
+    const open: [ServerKind, (url: string) => Promise<Section>][] = [
+      ['redis', (url) => redisSection(url, cfg)],
+      ['mysql', (url) => mysqlSection(url, cfg, data)],
+      ['postgres', (url) => pgSection(url, cfg, data)],
+    ];
+    for (const [kind, make] of open) {
+      const s = servers[kind];
+      if (s.url === null) {
+        skip(kind, s.reason);
+        continue;
+      }
+      try {
+        sections.push(await make(s.url));
+      } catch (e) {
+        skip(kind, `could not connect to ${s.source}: ${reasonOf(e)}`);
+      }
+    }
     try {
-      sections.push(await sqliteSection(tmp.sub('sqlite'), cfg, data));
+      sections.push(await sqliteSection(sqliteDir, cfg, data));
     } catch (e) {
-      notes.push(`SQLite skipped: ${(e as Error).message.split('\n')[0]}`);
+      const missing = /Cannot find module 'better-sqlite3'/.test(reasonOf(e));
+      skip('sqlite', missing ? 'better-sqlite3 not installed' : reasonOf(e));
     }
     const measurements: Measurement[] = [];
     const fixedCosts: FixedCost[] = [];
-    try {
-      for (const s of sections) measurements.push(...(await measureSection(s, cfg)));
-      progress(`fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
-      for (const i of rotation(sections.length, 0)) fixedCosts.push(await fixedCost(sections[i], cfg));
-    } finally {
-      for (const s of sections) await s.close();
-    }
-    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, { notes });
-    process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+    for (const s of sections) measurements.push(...(await measureSection(s, cfg.rounds)));
+    progress(`server backends, fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
+    for (const i of rotation(sections.length, 0)) fixedCosts.push(await fixedCost(sections[i], cfg.fixedReps));
+    return { measurements, fixedCosts, skipped };
   } finally {
+    for (const s of sections) await s.close().catch(() => undefined);
     servers.stop();
-    tmp.remove();
   }
 }
-
-main().catch((e: unknown) => {
-  process.stderr.write(`benchmark failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
-});

@@ -1,0 +1,70 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as lib from '../../lib/index';
+import { tempDir } from '../helpers';
+
+/**
+ * The built package (`npm run build`, scripts/build.ts): one bundled `dist/index.js` with the same
+ * exports as the sources, a working command line, declarations beside them; and a job defined in
+ * an application file gets the same default name from the bundle as from the sources (the bundle's
+ * own frames are recognised as safe-state's).
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const OUT = tempDir('safe-state-build-');
+const DIST = path.join(OUT, 'pkg', 'dist');
+
+function node(args: string[], cwd = OUT): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the built package (scripts/build.ts)', () => {
+  beforeAll(() => {
+    const pkg = path.join(OUT, 'pkg');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    execFileSync(TSX, ['scripts/build.ts', DIST], { cwd: ROOT, stdio: 'pipe' });
+  }, 120_000);
+
+  afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
+
+  it('bundles the library into one module with the exports of lib/index.ts, and declarations', () => {
+    const r = node(['-e', `const m = require(${JSON.stringify(path.join(DIST, 'index.js'))}); const own = Object.keys(require.cache).filter((f) => !f.includes('/node_modules/')); console.log(JSON.stringify({ keys: Object.keys(m).sort(), own: own.length }))`]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { keys: string[]; own: number };
+    expect(out.keys).toEqual(Object.keys(lib).sort());
+    expect(out.own).toBe(1);
+    expect(fs.existsSync(path.join(DIST, 'index.d.ts'))).toBe(true);
+    expect(fs.existsSync(path.join(DIST, 'engine', 'run-job.js'))).toBe(false);
+  });
+
+  it('runs the command line', () => {
+    const main = path.join(DIST, 'cli', 'main.js');
+    expect(fs.statSync(main).mode & 0o111).not.toBe(0);
+    const r = node([main, '--version']);
+    expect({ code: r.code, stdout: r.stdout.trim() }).toEqual({ code: 0, stdout: expect.stringContaining(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version) });
+  });
+
+  it('names a job after the application file that defines it, and resumes it', () => {
+    const app = path.join(OUT, 'app');
+    fs.mkdirSync(path.join(app, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "app" }\n');
+    const script = path.join(app, 'src', 'job.js');
+    fs.writeFileSync(
+      script,
+      `const { safeState } = require(${JSON.stringify(path.join(DIST, 'index.js'))});
+const fail = process.argv[2] === 'fail';
+const seen = [];
+const backfill = safeState(async function backfill(xs) { for (const x of xs) { if (fail && x === 3) throw new Error('boom'); seen.push(x); } }, { stateDir: ${JSON.stringify(path.join(app, 'state'))} });
+backfill([0, 1, 2, 3, 4]).then(() => console.log(JSON.stringify({ name: backfill.jobName, seen })), (e) => console.log(JSON.stringify({ name: backfill.jobName, error: e.message, seen })));
+`,
+    );
+    const expected = `backfill-${createHash('sha256').update('job').digest('hex').slice(0, 8)}`;
+    expect(JSON.parse(node([script, 'fail'], app).stdout)).toEqual({ name: expected, error: 'boom', seen: [0, 1, 2] });
+    expect(JSON.parse(node([script], app).stdout)).toEqual({ name: expected, seen: [3, 4] });
+  });
+});
