@@ -50,8 +50,13 @@ async function main(): Promise<void> {
       const wait = Math.floor(Math.random() * (cfg.workMs + 1));
       if (wait > 0) await sleep(wait);
     });
-    // the control case has no completion record, so the library says nothing at the commit: say it here
-    if (cfg.separateBackend && fd > 2) writeSync(fd, 'K');
+    // the control case has no completion record, so the library says nothing at the commit: say it
+    // here, and leave the kill time to land before the engine's own save (a fast synchronous save,
+    // SQLite's, would otherwise often be done before the signal arrives)
+    if (cfg.separateBackend && fd > 2) {
+      writeSync(fd, 'K');
+      await sleep(50);
+    }
   };
   const options = { name: cfg.name, backend };
   class Job {
