@@ -69,7 +69,18 @@ export interface ClaimedChunk {
  * if (c.kind === 'wait') await sleep(c.retryInMs);
  * ```
  */
-export type ChunkClaim = ClaimedChunk | { kind: 'done' } | { kind: 'wait'; retryInMs: number };
+export type ChunkClaim =
+  | ClaimedChunk
+  | {
+      /** Every chunk is done: the job is complete. */
+      kind: 'done';
+    }
+  | {
+      /** Every chunk left is leased by other workers. */
+      kind: 'wait';
+      /** When the earliest lease expires, in ms from now. */
+      retryInMs: number;
+    };
 
 /**
  * A shared job's progress, for inspection (`peekCheckpoint()`, the CLI).

@@ -1,39 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import type { ChunkClaim, SharedChunkStore, SharedJobLayout, SharedJobRecord, SharedJobStatus } from '../shared-chunks';
 import type { FailureInfo } from '../../state/checkpoint-doc';
 import type { RedisScript } from './redis-script';
 import { decodeJobName, encodeJobName } from './redis-keys';
+import { newToken, parseFailure, parseFingerprint } from '../shared-chunk-codec';
 import { CLAIM, COMPLETE, MARK, OPEN, RELEASE, RENEW, STATUS } from './redis-chunk-scripts';
 
 /** Runs a script or a command for the store, turning failures into `BackendError`s. @internal */
 export interface RedisChunkIo {
   script(what: string, script: RedisScript, keys: string[], args: (string | number)[]): Promise<unknown>;
   cmd(what: string, command: string, args: (string | number)[]): Promise<unknown>;
-}
-
-/** Parses a fingerprint stored as JSON (an unreadable one reads as none). */
-export function parseFingerprint(v: unknown): string[] {
-  try {
-    const a = JSON.parse(String(v ?? '[]')) as unknown;
-    return Array.isArray(a) ? a.map((x) => String(x)) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Parses a stored failure (an unreadable one reads as none). */
-export function parseFailure(v: unknown): FailureInfo | null {
-  if (v == null || v === false) return null;
-  try {
-    return JSON.parse(String(v)) as FailureInfo;
-  } catch {
-    return null;
-  }
-}
-
-/** A fresh lease token. @internal */
-export function newToken(): string {
-  return randomBytes(12).toString('hex');
 }
 
 /**
