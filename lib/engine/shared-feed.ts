@@ -3,6 +3,9 @@ import type { ClaimedChunk, SharedChunkStore } from '../backends/shared-chunks';
 import type { SafeStateLogger } from './options';
 import { phaseHook } from '../util/test-phase';
 
+/** How often a worker with nothing to claim asks again (ms). */
+const WAIT_POLL_MS = 100;
+
 /** A chunk this worker holds. */
 interface Held {
   readonly c: ClaimedChunk;
@@ -123,9 +126,10 @@ export class SharedFeed {
         return null;
       }
       if (claim.kind === 'wait') {
-        // every chunk left is leased: wait for the earliest expiry (this timer is what the job
-        // awaits, so it keeps the process alive like any sleep in the body)
-        await new Promise((resolve) => setTimeout(resolve, Math.min(this.leaseMs, Math.max(20, claim.retryInMs + 10))));
+        // every chunk left is leased: wait for the earliest expiry, asking again now and then, as
+        // the holders may complete their chunks (and so the job) long before (this timer is what
+        // the job awaits, so it keeps the process alive like any sleep in the body)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(5, claim.retryInMs + 5))));
         continue;
       }
       phaseHook?.('C');

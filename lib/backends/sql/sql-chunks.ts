@@ -52,7 +52,16 @@ export class SqlChunks implements SharedChunkStore {
   /** Creates the chunk table when missing (once; retried after a failure). */
   private ensure(): Promise<void> {
     this.ready ??= (async () => {
-      for (const sql of this.st.createTable) await this.exec('cannot create the chunk table', sql, [], false);
+      for (const sql of this.st.createTable) {
+        try {
+          await this.exec('cannot create the chunk table', sql, [], false);
+        } catch {
+          // two workers creating the table at once (PostgreSQL reports a duplicate): once more,
+          // and IF NOT EXISTS then finds what the other one made
+          await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+          await this.exec('cannot create the chunk table', sql, [], false);
+        }
+      }
     })().catch((e: unknown) => {
       this.ready = null;
       throw e;
