@@ -13,9 +13,12 @@
  * - SqlBackend on PostgreSQL (one pg Client) vs. one autocommit upsert (`client.query`).
  * - SqlBackend on SQLite (better-sqlite3, a file in the scratch directory) vs. one autocommit upsert
  *   of a prepared statement, with `for await` and with `for..of` (SQLite saves synchronously).
- * Target ratio <= 1.3 for each. Plus the fixed cost of a whole one-item job run on each backend.
+ * Target ratio <= 1.3 for each. Plus the fixed cost of a whole one-item job run on each backend,
+ * and the throughput of 4 shared workers against 1 on Redis and MariaDB (bench/shared-workers.ts,
+ * target >= 3.5x).
  *
- * Options: `--quick` (a smoke run), `--json`, `--dir <path>` (parent of the scratch directory).
+ * Options: `--quick` (a smoke run), `--json`, `--dir <path>` (parent of the scratch directory),
+ * `--shared-only` (only the shared-workers section).
  * It is a report, not a test: the exit code is 0 whether targets are met or not.
  */
 import * as os from 'node:os';
@@ -31,6 +34,7 @@ import { mysqlUpsertUs, pgUpsertUs, redisSetUs, sqliteUpsertUs } from './server-
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
 import { formatReport, makeReport, type FixedCost, type Measurement, type Target } from './report';
+import { measureSharedWorkers, SHARED_FULL, SHARED_QUICK, SHARED_SLEEP_MS, type SharedWorkersRow } from './shared-workers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
@@ -47,14 +51,15 @@ const FULL: Config = { redisItems: 2_000, sqlItems: 500, sqliteItems: 300, round
 const QUICK: Config = { redisItems: 100, sqlItems: 50, sqliteItems: 30, rounds: 2, fixedReps: 2 };
 
 const TARGET: Target = { metric: 'ratio', op: '<=', value: 1.3 };
-const USAGE = 'usage: tsx bench/redis-sql.ts [--quick] [--json] [--dir <parent of the scratch directory>]';
+const USAGE = 'usage: tsx bench/redis-sql.ts [--quick] [--json] [--shared-only] [--dir <parent of the scratch directory>]';
 
-function parseArgs(argv: string[]): { quick: boolean; json: boolean; dir: string | undefined } {
-  const args = { quick: false, json: false, dir: undefined as string | undefined };
+function parseArgs(argv: string[]): { quick: boolean; json: boolean; sharedOnly: boolean; dir: string | undefined } {
+  const args = { quick: false, json: false, sharedOnly: false, dir: undefined as string | undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--json') args.json = true;
+    else if (a === '--shared-only') args.sharedOnly = true;
     else if (a === '--dir' && i + 1 < argv.length) args.dir = argv[++i];
     else if (a === '--help' || a === '-h') {
       process.stdout.write(USAGE + '\n');
@@ -197,24 +202,34 @@ async function main(): Promise<void> {
     const data = await checkpointText(cfg.sqlItems);
     const notes = [...servers.notes];
     const sections: Section[] = [];
-    if (servers.redisUrl) sections.push(await redisSection(servers.redisUrl, cfg));
-    if (servers.mysqlUrl) sections.push(await mysqlSection(servers.mysqlUrl, cfg, data));
-    if (servers.postgresUrl) sections.push(await pgSection(servers.postgresUrl, cfg, data));
-    try {
-      sections.push(await sqliteSection(tmp.sub('sqlite'), cfg, data));
-    } catch (e) {
-      notes.push(`SQLite skipped: ${(e as Error).message.split('\n')[0]}`);
+    if (!args.sharedOnly) {
+      if (servers.redisUrl) sections.push(await redisSection(servers.redisUrl, cfg));
+      if (servers.mysqlUrl) sections.push(await mysqlSection(servers.mysqlUrl, cfg, data));
+      if (servers.postgresUrl) sections.push(await pgSection(servers.postgresUrl, cfg, data));
+      try {
+        sections.push(await sqliteSection(tmp.sub('sqlite'), cfg, data));
+      } catch (e) {
+        notes.push(`SQLite skipped: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
     const measurements: Measurement[] = [];
     const fixedCosts: FixedCost[] = [];
     try {
       for (const s of sections) measurements.push(...(await measureSection(s, cfg)));
-      progress(`fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
+      if (sections.length > 0) progress(`fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
       for (const i of rotation(sections.length, 0)) fixedCosts.push(await fixedCost(sections[i], cfg));
     } finally {
       for (const s of sections) await s.close();
     }
-    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, { notes });
+    const shared: SharedWorkersRow[] = [];
+    const sharedCfg = args.quick ? SHARED_QUICK : SHARED_FULL;
+    if (servers.redisUrl) shared.push(await measureSharedWorkers('redis', 'Redis', servers.redisUrl, sharedCfg, tmp.sub('shared')));
+    if (servers.mysqlUrl) shared.push(await measureSharedWorkers('mysql', 'SQL mysql (MariaDB)', servers.mysqlUrl, sharedCfg, tmp.sub('shared')));
+    const report = makeReport({ quick: args.quick, dir: tmp.path, started, loadStart }, measurements, fixedCosts, {
+      notes,
+      sharedWorkers: { sleepMs: SHARED_SLEEP_MS, rows: shared },
+    });
+    report.allPass = report.allPass && shared.every((x) => x.pass);
     process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
   } finally {
     servers.stop();

@@ -3,6 +3,7 @@ import * as os from 'node:os';
  * The benchmark's results: their shape (also the `--json` output) and the human-readable table.
  */
 import { formatKeyStorage, type KeyStorageReport } from './keys';
+import { formatSharedWorkers, type SharedWorkersReport } from './shared-workers';
 
 /** A target: `metric op value`, e.g. ratio <= 1.5. */
 export interface Target {
@@ -115,6 +116,8 @@ export interface Report {
   keyStorage?: KeyStorageReport;
   /** breakdown of the resume latency rows (absent when they were not run) */
   resumeLatency?: ResumeLatencyDetail;
+  /** 4 shared workers vs. 1 (bench/redis-sql.ts only) */
+  sharedWorkers?: SharedWorkersReport;
   /** whether every target was met */
   allPass: boolean;
   /** what the run could not measure and why (e.g. a server binary missing) */
@@ -215,7 +218,7 @@ export function formatReport(r: Report): string {
   out.push(`${r.node}, ${r.platform}, ${r.cpus} x ${r.cpuModel}, load ${r.load.start.toFixed(2)} -> ${r.load.end.toFixed(2)}, scratch dir ${r.dir}, ${(r.durationMs / 1000).toFixed(1)} s`);
   out.push('per item = median over rounds; ratio and overhead = median of per-round (contender vs. baseline of the same round)');
   out.push('');
-  out.push(
+  if (r.measurements.length > 0) out.push(
     table(
       ['measurement', 'items x rounds', 'median', 'baseline', 'baseline median', 'ratio', 'overhead', 'target', 'result'],
       r.measurements.map((m) => [
@@ -249,9 +252,13 @@ export function formatReport(r: Report): string {
     out.push(formatKeyStorage(r.keyStorage, table));
     out.push('');
   }
+  if (r.sharedWorkers) {
+    out.push(formatSharedWorkers(r.sharedWorkers, table));
+    out.push('');
+  }
   for (const note of r.notes ?? []) out.push(`note: ${note}`);
   if (r.notes?.length) out.push('');
-  const missed = r.measurements.filter((m) => !m.pass);
-  out.push(missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`);
+  const missed = [...r.measurements.filter((m) => !m.pass).map((m) => m.id), ...(r.sharedWorkers?.rows ?? []).filter((x) => !x.pass).map((x) => x.id)];
+  out.push(missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.join(', ')}`);
   return out.join('\n');
 }

@@ -1,5 +1,6 @@
 import type { StateBackend } from '../backends/state-backend';
-import { newDoc } from '../state/checkpoint-doc';
+import { newDoc, type CheckpointDoc } from '../state/checkpoint-doc';
+import type { SharedJobStatus } from '../backends/shared-chunks';
 import { Checkpoint } from './checkpoint';
 import { chunkStoreOf } from './shared-run';
 
@@ -11,7 +12,11 @@ import { chunkStoreOf } from './shared-run';
  */
 export async function peekShared(backend: StateBackend, name: string): Promise<Checkpoint | null> {
   const s = await chunkStoreOf(backend).status(name);
-  if (!s) return null;
+  return s ? new Checkpoint(sharedDoc(name, s), backend.location(name)) : null;
+}
+
+/** A shared job's status as the engine's checkpoint model (for `peekCheckpoint()` and the CLI). @internal */
+export function sharedDoc(name: string, s: SharedJobStatus): CheckpointDoc {
   const doc = newDoc(name, null);
   for (const i of s.doneItems) doc.progress.markDone(i);
   doc.totalItems = s.total;
@@ -20,7 +25,7 @@ export async function peekShared(backend: StateBackend, name: string): Promise<C
   doc.complete = s.complete;
   doc.lastFailure = s.lastFailure;
   doc.updatedAt = s.updatedAt || doc.updatedAt;
-  return new Checkpoint(doc, backend.location(name));
+  return doc;
 }
 
 /** `clearCheckpoint()` of a shared job: removes its record and chunks. @internal */

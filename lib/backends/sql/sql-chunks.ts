@@ -84,9 +84,16 @@ export class SqlChunks implements SharedChunkStore {
     }
   }
 
-  /** Whether a token-conditioned write applied (RETURNING rows, or the token read back). */
+  /**
+   * Whether a token-conditioned write applied: RETURNING rows; else the count of matched rows the
+   * driver reports (mysql2's `affectedRows`, which counts matched rows with its default
+   * `FOUND_ROWS` flag); else, or when it says 0 (a connection without that flag counts changed
+   * rows only), the token read back.
+   */
   private async applied(rows: Rows, jobName: string, chunk: number, expect: string): Promise<boolean> {
     if (this.st.returning) return rows.length > 0;
+    const affected = (rows as { affectedRows?: unknown }).affectedRows;
+    if (typeof affected === 'number' && affected > 0) return true;
     const r = await this.run('cannot check a write', jobName, this.st.tokenOf, [checkpointId(jobName), chunk]);
     return r.length > 0 && String(r[0][0]) === expect;
   }
