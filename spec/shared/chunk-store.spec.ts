@@ -109,6 +109,7 @@ describe.each(SHARED_KINDS)('chunk store on %s', (kind) => {
     expect((await store.open(name, { total: 3, chunkSize: 10, fingerprint: [] }, 400)).complete).toBe(true);
     await sleep(700);
     expect(await store.status(name)).toBeNull();
+    expect(await store.list()).not.toContain(name);
     const fresh = await store.open(name, { total: 3, chunkSize: 10, fingerprint: [] }, 400);
     expect(fresh.complete).toBe(false);
     expect(fresh.runCount).toBe(1);

@@ -48,7 +48,7 @@ export interface ChunkStatements {
   failure: string;
   /** params: job → rows [[chunk, state, done]] */
   chunks: string;
-  /** → rows [[job_name]] */
+  /** → rows [[job_name]] of the jobs not past their retention */
   list: string;
   /** whether UPDATE … RETURNING answers the written rows (else a write is checked with `tokenOf`) */
   returning: boolean;
@@ -116,7 +116,7 @@ export function chunkStatements(dialect: SqlDialect, table: string): ChunkStatem
     release: `UPDATE ${t} SET lease_token = NULL, lease_until = 0 WHERE job_id = ? AND chunk = ? AND lease_token = ? AND state = 0`,
     failure: `UPDATE ${t} SET failure = ?, updated_at = ${now} WHERE job_id = ? AND chunk = -1`,
     chunks: `SELECT chunk, state, done FROM ${t} WHERE job_id = ? AND chunk >= 0 ORDER BY chunk`,
-    list: `SELECT job_name FROM ${t} WHERE chunk = -1`,
+    list: `SELECT job_name FROM ${t} WHERE chunk = -1 AND (state = 0 OR lease_until >= ${now})`,
     returning,
   };
 }
