@@ -3,8 +3,13 @@ import type { ClaimedChunk, SharedChunkStore } from '../backends/shared-chunks';
 import type { SafeStateLogger } from './options';
 import { phaseHook } from '../util/test-phase';
 
-/** How often a worker with nothing to claim asks again (ms). */
-const WAIT_POLL_MS = 100;
+/**
+ * How often a worker with nothing to claim asks again: soon at first (the last chunks of a job
+ * usually complete within moments, and the job's end should be seen at once), then less and less
+ * often, up to every 250 ms (ms).
+ */
+const FIRST_POLL_MS = 10;
+const MAX_POLL_MS = 250;
 
 /** A chunk this worker holds. */
 interface Held {
@@ -52,6 +57,8 @@ export class SharedFeed {
   /** items whose completion this worker wrote */
   doneCount = 0;
   private readonly timer: NodeJS.Timeout;
+  /** the next wait when nothing is claimable */
+  private poll = FIRST_POLL_MS;
 
   constructor(
     private readonly store: SharedChunkStore,
@@ -129,9 +136,11 @@ export class SharedFeed {
         // every chunk left is leased: wait for the earliest expiry, asking again now and then, as
         // the holders may complete their chunks (and so the job) long before (this timer is what
         // the job awaits, so it keeps the process alive like any sleep in the body)
-        await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(5, claim.retryInMs + 5))));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.poll, Math.max(5, claim.retryInMs + 5))));
+        this.poll = Math.min(MAX_POLL_MS, this.poll * 2);
         continue;
       }
+      this.poll = FIRST_POLL_MS;
       phaseHook?.('C');
       const held: Held = { c: claim, next: 0, outstanding: 0, lost: false, pending: [], open: null, last: Promise.resolve() };
       this.held.add(held);

@@ -21,6 +21,8 @@ export interface ChunkStatements {
   insertChunks(rows: number): string;
   /** params: job */
   countRun: string;
+  /** params: job → rows [[number of chunk rows]] */
+  countChunks: string;
   /** params: job */
   deleteJob: string;
   /** params: token, lease ms, job (, job again when `claimRepeatsJob`) */
@@ -100,6 +102,7 @@ export function chunkStatements(dialect: SqlDialect, table: string): ChunkStatem
       Array.from({ length: rows }, () => `(?, ?, ?, 0, 0, ${now})`).join(', ') +
       ignore,
     countRun: `UPDATE ${t} SET runs = runs + 1 WHERE job_id = ? AND chunk = -1`,
+    countChunks: `SELECT COUNT(*) FROM ${t} WHERE job_id = ? AND chunk >= 0`,
     deleteJob: `DELETE FROM ${t} WHERE job_id = ?`,
     claim: my
       ? `UPDATE ${t} SET lease_token = ?, lease_until = ${now} + ?, updated_at = ${now} WHERE job_id = ? AND chunk >= 0 AND state = 0 AND lease_until < ${now} ORDER BY chunk LIMIT 1`

@@ -20,6 +20,20 @@ function isMissingTable(e: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether an error (or its cause) is a deadlock or a lock wait timeout: the statement was rolled
+ * back and can run again (MySQL/MariaDB 1213 and 1205, PostgreSQL 40P01 and 40001, SQLite busy).
+ */
+function isRetryable(e: unknown): boolean {
+  for (let x = e as { code?: unknown; errno?: unknown; cause?: unknown } | undefined, n = 0; x && n < 3; x = x.cause as typeof x, n++) {
+    if (x.errno === 1213 || x.errno === 1205 || x.code === '40P01' || x.code === '40001' || x.code === 'SQLITE_BUSY') return true;
+  }
+  return false;
+}
+
+/** Attempts of a statement that meets deadlocks (workers claiming and marking rows of one table at once). */
+const ATTEMPTS = 6;
+
 /** Offsets of a `,a,b,c` text. */
 function parseOffsets(text: unknown): Set<number> {
   const out = new Set<number>();
@@ -69,9 +83,20 @@ export class SqlChunks implements SharedChunkStore {
     return this.ready;
   }
 
+  /**
+   * Runs a statement; one that meets a deadlock was rolled back by the database and runs again
+   * (every statement here is one autocommit statement, so running it again is safe).
+   */
   private async run(what: string, jobName: string, sql: string, params: unknown[]): Promise<Rows> {
     await this.ensure();
-    return this.exec(`${what} of shared job '${jobName}'`, sql, params, false);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.exec(`${what} of shared job '${jobName}'`, sql, params, false);
+      } catch (e) {
+        if (attempt >= ATTEMPTS || !isRetryable(e)) throw e;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
   }
 
   /** A read that never creates the table: a missing table reads as no rows. */
@@ -115,10 +140,10 @@ export class SqlChunks implements SharedChunkStore {
     }
     const stored = JSON.parse(String(row?.[2] ?? '{}')) as { total?: number; chunkSize?: number; fingerprint?: unknown };
     const complete = Number(row?.[0]) === 1;
-    if (!complete) {
+    const chunks = Math.ceil(Number(stored.total) / Number(stored.chunkSize));
+    if (!complete && Number((await this.run('cannot count the chunks', jobName, this.st.countChunks, [id]))[0]?.[0]) < chunks) {
       // every worker makes sure every chunk row exists before it claims (idempotent inserts), so a
       // worker that died while creating them leaves nothing missing
-      const chunks = Math.ceil(Number(stored.total) / Number(stored.chunkSize));
       for (let c = 0; c < chunks; c += INSERT_BATCH) {
         const n = Math.min(INSERT_BATCH, chunks - c);
         const params: unknown[] = [];
