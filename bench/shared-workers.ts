@@ -68,7 +68,9 @@ async function runJob(n: number, base: Omit<SharedWorkerConfig, 'ledger' | 'name
       env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
     });
     let err = '';
+    let out = '';
     p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const ready = new Promise<void>((resolve, reject) => {
       p.stdout!.on('data', (d: Buffer) => {
         if (d.toString().includes('ready')) resolve();
@@ -76,13 +78,15 @@ async function runJob(n: number, base: Omit<SharedWorkerConfig, 'ledger' | 'name
       p.once('exit', (code) => reject(new Error(`worker exited ${code} before it was ready: ${err}`)));
     });
     const exited = new Promise<void>((resolve, reject) => p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}: ${err}`)))));
-    return { p, ready, exited };
+    return { p, ready, exited, times: () => /times (.*)/.exec(out)?.[1] ?? '?' };
   });
   await Promise.all(procs.map((x) => x.ready));
   const t0 = performance.now();
   for (const x of procs) x.p.stdin!.write('go\n');
   await Promise.all(procs.map((x) => x.exited));
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  if (process.env.SHARED_BENCH_TIMES) progress(`${n} worker(s): ${ms.toFixed(0)} ms; per worker (ms after go): ${procs.map((x) => x.times()).join(' ')}`);
+  return ms;
 }
 
 /** Measures one backend (`kind` at `url`). */
