@@ -149,6 +149,11 @@ export function validateOptions(options: unknown): SafeStateOptions {
     if (o.key !== undefined) fail('key', "cannot be used with workers: 'shared' (chunks are ranges of positions)");
     if (o.autoIterate === false) fail('autoIterate', "workers: 'shared' needs autoIterate (the engine hands out the items of claimed chunks)");
     if (o.storeResults === true) fail('storeResults', "cannot be used with workers: 'shared'");
+    const b = o.backend as { sharedChunks?: unknown; constructor?: { name?: string } } | undefined;
+    if (b === undefined) fail('workers', "workers: 'shared' needs a 'backend' that several processes can share (RedisBackend, SqlBackend)");
+    if (typeof b.sharedChunks !== 'function') {
+      fail('workers', `workers: 'shared' needs a backend whose workers can share chunks (RedisBackend, SqlBackend); ${b.constructor?.name ?? 'this backend'} has no sharedChunks()`);
+    }
   }
   if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
   if (o.secret !== undefined) {

@@ -29,10 +29,10 @@ describe('workers: shared options', () => {
     expect(optionError(() => safeState(f, { name: 'x', workers: 'shared', leaseMs: 50 })).option).toBe('leaseMs');
   });
 
-  it('refuses a backend without a chunk store, naming workers', async () => {
-    const job = safeState(async (xs: number[]) => { for await (const x of xs) void x; }, { name: 'mem', workers: 'shared', backend: new MemoryBackend() });
-    const e = await job([1, 2, 3]).catch((x: unknown) => x);
-    expect(InvalidOptionsError.is(e) && e.option).toBe('workers');
+  it('refuses a missing backend or one without a chunk store, naming workers', () => {
+    const f = async (xs: number[]) => xs;
+    expect(optionError(() => safeState(f, { name: 'mem', workers: 'shared', backend: new MemoryBackend() })).message).toMatch(/MemoryBackend has no sharedChunks/);
+    expect(optionError(() => safeState(f, { name: 'none', workers: 'shared' })).option).toBe('workers');
   });
 
   it('refuses an async iterable (positions must mean the same items in every worker)', async () => {
