@@ -185,3 +185,47 @@ describe.each(SHARED_KINDS)('shared workers on %s', (kind: SharedKind) => {
     expect(seen).toEqual([...set]);
   });
 });
+
+describe('a worker that loses its lease', () => {
+  it('drops the chunk: its late completion is not counted, the new holder runs the rest, nothing is lost', async () => {
+    const ns = namespace();
+    const a = openShared('redis', ns);
+    const b = openShared('redis', ns);
+    try {
+      // worker A's renewals do nothing, as when its event loop is starved
+      const store = a.sharedChunks!();
+      const starved = Object.assign(Object.create(store) as object, { renew: async () => true });
+      (a as { sharedChunks?: unknown }).sharedChunks = () => starved;
+      const warnings: string[] = [];
+      const logA = { info: () => undefined, warn: (m: string) => warnings.push(m) };
+      const seenA: number[] = [];
+      const seenB: number[] = [];
+      const items = range(10);
+      const wA = safeState(async (xs: number[]) => {
+        for await (const x of xs) {
+          if (x === 2) await sleep(900); // the lease (300 ms) runs out meanwhile
+          seenA.push(x);
+        }
+      }, { name: 'lost lease', workers: 'shared', chunkSize: 5, leaseMs: 300, backend: a, verbose: logA });
+      const wB = safeState(async (xs: number[]) => {
+        for await (const x of xs) {
+          await sleep(5);
+          seenB.push(x);
+        }
+      }, { name: 'lost lease', workers: 'shared', chunkSize: 5, leaseMs: 300, backend: b });
+      const runA = wA(items);
+      await sleep(450);
+      await wB(items);
+      await runA;
+      expect([...seenA, ...seenB].sort((x, y) => x - y)).toEqual([0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(seenA.slice(0, 3)).toEqual([0, 1, 2]); // A's item 2 ran, but its completion was refused
+      expect(seenB).toContain(2);
+      expect(warnings.join('\n')).toMatch(/chunk 0 \[0, 5\) was dropped/);
+      const cp = await wB.peekCheckpoint();
+      expect(cp?.complete).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
