@@ -141,7 +141,6 @@ export class SharedFeed {
         continue;
       }
       this.poll = FIRST_POLL_MS;
-      phaseHook?.('C');
       const held: Held = { c: claim, next: 0, outstanding: 0, lost: false, pending: [], open: null, last: Promise.resolve() };
       this.held.add(held);
       this.current = held;
@@ -173,11 +172,12 @@ export class SharedFeed {
         const offsets = h.pending;
         h.pending = [];
         if (offsets.length === 0 || h.lost) return;
+        phaseHook?.('S');
         const ok = await this.store.mark(this.name, h.c.chunk, h.c.token, offsets, this.leaseMs);
         if (!ok) this.lose(h, 'its lease had gone to another worker: the last completions were not counted');
         else {
           this.doneCount += offsets.length;
-          phaseHook?.('S');
+          phaseHook?.('D');
         }
       });
     h.open = p;
