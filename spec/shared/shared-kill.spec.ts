@@ -124,3 +124,33 @@ describe.each(CASES)('4 shared workers on $kind ($loop) with random SIGKILLs', (
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 });
+
+describe('a shared worker stopped by SIGTERM', () => {
+  it('writes its completions and gives its chunk back: the next worker does not wait for the lease', async () => {
+    const s = testServers();
+    const dir = tempDir('safe-state-shared-term-');
+    const base = { kind: 'redis' as const, url: s.redisUrl, ns: namespace(), name: 'shared term', total: 300, chunkSize: 100, leaseMs: 20_000, sleepMs: 3 };
+    const cmd = childCommand(CHILD);
+    const run = (ledger: string) => {
+      const proc = spawn(process.execPath, [...cmd, JSON.stringify({ ...base, ledger })], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') } });
+      let err = '';
+      proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal, err })));
+      return { proc, done };
+    };
+    const first = run(path.join(dir, 'a.log'));
+    while (lines(path.join(dir, 'a.log')).length < 20) await sleep(10);
+    first.proc.kill('SIGTERM');
+    expect((await first.done).signal).toBe('SIGTERM');
+    const t0 = Date.now();
+    const second = await run(path.join(dir, 'b.log')).done;
+    expect(second.code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000); // well under the 20 s lease
+    const a = lines(path.join(dir, 'a.log'));
+    const b = lines(path.join(dir, 'b.log'));
+    expect([...new Set([...a, ...b])].sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const repeats = a.filter((i) => b.includes(i));
+    expect(repeats.length).toBeLessThanOrEqual(1); // at most the item in flight at the signal
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});
