@@ -3,13 +3,13 @@
  * retention, release, failure records, clearing.
  */
 import type { ClaimedChunk, SharedChunkStore, StateBackend } from '../../lib/index';
-import { SHARED_KINDS, namespace, openShared } from './targets';
+import { KNEX_KINDS, SHARED_KINDS, namespace, openShared } from './targets';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LAYOUT = { total: 25, chunkSize: 10, fingerprint: ['a', 'b'] };
 const DAY = 86_400_000;
 
-describe.each(SHARED_KINDS)('chunk store on %s', (kind) => {
+describe.each([...SHARED_KINDS, ...KNEX_KINDS])('chunk store on %s', (kind) => {
   let backend: StateBackend;
   let store: SharedChunkStore;
   const job = (n: string) => `job ${n} ✓ {x}`;

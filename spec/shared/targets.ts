@@ -7,8 +7,10 @@ import { RedisBackend, SqlBackend, type StateBackend } from '../../lib/index';
 import { testServers } from '../setup/servers';
 import { tempDir } from '../helpers';
 
-export type SharedKind = 'redis' | 'mysql' | 'postgres' | 'sqlite';
+export type SharedKind = 'redis' | 'mysql' | 'postgres' | 'sqlite' | 'knex-mysql' | 'knex-pg';
 export const SHARED_KINDS: SharedKind[] = ['redis', 'mysql', 'postgres', 'sqlite'];
+/** Also through knex (its drivers answer writes differently). */
+export const KNEX_KINDS: SharedKind[] = ['knex-mysql', 'knex-pg'];
 
 let serial = 0;
 
@@ -29,5 +31,17 @@ export function openShared(kind: SharedKind, ns: string, dir: string = tempDir()
       return SqlBackend.fromUrl(s.postgresUrl, { table: ns });
     case 'sqlite':
       return SqlBackend.fromUrl(`sqlite:${path.join(dir, 'shared.db')}`, { table: ns });
+    case 'knex-mysql':
+    case 'knex-pg': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const knex = (require('knex') as typeof import('knex')).knex({ client: kind === 'knex-pg' ? 'pg' : 'mysql2', connection: kind === 'knex-pg' ? s.postgresUrl : s.mysqlUrl });
+      const backend = new SqlBackend(knex, { table: ns });
+      const close = backend.close.bind(backend);
+      backend.close = async () => {
+        await close();
+        await knex.destroy();
+      };
+      return backend;
+    }
   }
 }
