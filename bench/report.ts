@@ -3,6 +3,7 @@ import * as os from 'node:os';
  * The benchmark's results: their shape (also the `--json` output) and the human-readable table.
  */
 import { formatKeyStorage, type KeyStorageReport } from './keys';
+import { formatSharedWorkers, type SharedWorkersReport } from './shared-workers';
 
 /** A target: `metric op value`, e.g. ratio <= 1.5. */
 export interface Target {
@@ -127,6 +128,8 @@ export interface Report {
   resumeLatency?: ResumeLatencyDetail;
   /** rows that could not be measured, and why (in the table as `skipped: <reason>`) */
   skipped?: SkippedRow[];
+  /** 4 shared workers vs. 1 (the `shared` section) */
+  sharedWorkers?: SharedWorkersReport;
   /** whether every target was met (skipped rows aside) */
   allPass: boolean;
   /** what the run could not measure and why (e.g. a server binary missing) */
@@ -162,8 +165,8 @@ export function makeReport(run: RunInfo, measurements: Measurement[], fixedCosts
     measurements,
     ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
     fixedCosts,
-    allPass: measurements.every((m) => m.pass),
     ...extra,
+    allPass: measurements.every((m) => m.pass) && (extra.sharedWorkers?.rows ?? []).every((x) => x.pass),
   };
 }
 
@@ -227,7 +230,7 @@ export function formatReport(r: Report): string {
   out.push(`${r.node}, ${r.platform}, ${r.cpus} x ${r.cpuModel}, load ${r.load.start.toFixed(2)} -> ${r.load.end.toFixed(2)}, scratch dir ${r.dir}, ${(r.durationMs / 1000).toFixed(1)} s`);
   out.push('per item = median over rounds; ratio and overhead = median of per-round (contender vs. baseline of the same round)');
   out.push('');
-  out.push(
+  if (r.measurements.length > 0) out.push(
     table(
       ['measurement', 'items x rounds', 'median', 'baseline', 'baseline median', 'ratio', 'overhead', 'target', 'result'],
       [
@@ -264,10 +267,14 @@ export function formatReport(r: Report): string {
     out.push(formatKeyStorage(r.keyStorage, table));
     out.push('');
   }
+  if (r.sharedWorkers) {
+    out.push(formatSharedWorkers(r.sharedWorkers, table));
+    out.push('');
+  }
   for (const note of r.notes ?? []) out.push(`note: ${note}`);
   if (r.notes?.length) out.push('');
-  const missed = r.measurements.filter((m) => !m.pass);
+  const missed = [...r.measurements.filter((m) => !m.pass).map((m) => m.id), ...(r.sharedWorkers?.rows ?? []).filter((x) => !x.pass).map((x) => x.id)];
   const skipped = r.skipped?.length ? ` (${r.skipped.length} row(s) skipped)` : '';
-  out.push((missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.map((m) => m.id).join(', ')}`) + skipped);
+  out.push((missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.join(', ')}`) + skipped);
   return out.join('\n');
 }

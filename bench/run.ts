@@ -38,7 +38,7 @@
  * Plus the fixed cost of a whole job run with a handful of items, for context.
  *
  * Options: `--quick` (a smoke run with few items), `--json` (machine-readable results on stdout),
- * `--only <sections>` (comma-separated: file, memory, servers, idempotency, save-cost, skip,
+ * `--only <sections>` (comma-separated: file, memory, servers, shared, idempotency, save-cost, skip,
  * latency, fixed, keys; `npm run bench:servers` is `--only servers`),
  * `--dir <path>` (parent of the scratch directory; default `os.tmpdir()`), `--results <file>`
  * (where the JSON report is written; default bench/results/latest.json, or quick.json with
@@ -62,6 +62,7 @@ import { resumeSkipSection } from './resume-skip';
 import { resumeLatencySection } from './resume-latency';
 import { reportChart, PEER_REFERENCE } from './chart';
 import { serverSections, type ServerConfig } from './server-sections';
+import { SHARED_FULL, SHARED_QUICK, SHARED_SLEEP_MS } from './shared-workers';
 
 interface Config {
   strictItems: number;
@@ -124,7 +125,7 @@ const FULL: Config = {
   skipRounds: 15,
   latencyRounds: 15,
   latencyModuleReps: 9,
-  servers: { redisItems: 2_000, sqlItems: 500, sqliteItems: 300, rounds: 11, fixedReps: 9 },
+  servers: { redisItems: 2_000, sqlItems: 500, sqliteItems: 300, rounds: 11, fixedReps: 9, shared: SHARED_FULL },
 };
 
 const QUICK: Config = {
@@ -151,11 +152,11 @@ const QUICK: Config = {
   skipRounds: 2,
   latencyRounds: 2,
   latencyModuleReps: 1,
-  servers: { redisItems: 100, sqlItems: 50, sqliteItems: 30, rounds: 2, fixedReps: 2 },
+  servers: { redisItems: 100, sqlItems: 50, sqliteItems: 30, rounds: 2, fixedReps: 2, shared: SHARED_QUICK },
 };
 
 /** The sections `--only` can pick, in the order they run. */
-const SECTIONS = ['file', 'memory', 'servers', 'idempotency', 'save-cost', 'skip', 'latency', 'fixed', 'keys'] as const;
+const SECTIONS = ['file', 'memory', 'servers', 'shared', 'idempotency', 'save-cost', 'skip', 'latency', 'fixed', 'keys'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--only <${SECTIONS.join(',')}>] [--dir <parent of the scratch directory>] [--results <file.json>] [--svg <file.svg>] [--no-write]`;
@@ -399,11 +400,12 @@ async function main(): Promise<void> {
       measurements.push(...(await strictSection(tmp, cfg)), ...(await processSection(tmp, cfg)), ...(await sealSection(tmp, cfg)));
     }
     if (on('memory')) measurements.push(...(await memorySection(cfg)));
-    if (on('servers')) {
-      const servers = await serverSections(tmp.sub('servers'), tmp.sub('sqlite'), cfg.servers);
+    if (on('servers') || on('shared')) {
+      const servers = await serverSections(tmp.sub('servers'), tmp.sub('sqlite'), cfg.servers, { rows: on('servers'), shared: on('shared') });
       measurements.push(...servers.measurements);
       fixedCosts.push(...servers.fixedCosts);
       extra.skipped = servers.skipped;
+      if (on('shared')) extra.sharedWorkers = { sleepMs: SHARED_SLEEP_MS, rows: servers.sharedWorkers };
     }
     if (on('idempotency')) measurements.push(...(await idempotencySection(tmp, cfg)));
     if (on('save-cost')) {

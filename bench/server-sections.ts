@@ -14,7 +14,8 @@
  * The servers are the URLs given in the environment (`SAFE_STATE_BENCH_REDIS_URL`,
  * `SAFE_STATE_BENCH_MYSQL_URL`, `SAFE_STATE_BENCH_POSTGRES_URL`), else throwaway servers started
  * for the run (bench-servers.ts). A backend that cannot be measured (binary or driver missing)
- * becomes a skipped row that says why.
+ * becomes a skipped row that says why. Also the throughput of 4 shared workers against 1 on Redis
+ * and MariaDB (bench/shared-workers.ts, target >= 3.5x).
  */
 import * as path from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
@@ -27,6 +28,7 @@ import { interleave, measurement, progress, range, timed } from './measure';
 import { mysqlUpsertUs, pgUpsertUs, redisSetUs, sqliteUpsertUs } from './server-baselines';
 import { median, min, rotation } from './stats';
 import type { FixedCost, Measurement, SkippedRow, Target } from './report';
+import { measureSharedWorkers, type SharedWorkersConfig, type SharedWorkersRow } from './shared-workers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 
@@ -37,6 +39,14 @@ export interface ServerConfig {
   sqliteItems: number;
   rounds: number;
   fixedReps: number;
+  /** sizes of the shared-workers rows (bench/shared-workers.ts) */
+  shared: SharedWorkersConfig;
+}
+
+/** Which parts to measure: the per-save rows (`rows`), the shared-workers speedup (`shared`). */
+export interface ServerParts {
+  rows: boolean;
+  shared: boolean;
 }
 
 /** What the server rows found. */
@@ -44,6 +54,8 @@ export interface ServerResults {
   measurements: Measurement[];
   fixedCosts: FixedCost[];
   skipped: SkippedRow[];
+  /** 4 shared workers vs. 1, on Redis and MariaDB (empty when not asked or no server) */
+  sharedWorkers: SharedWorkersRow[];
 }
 
 const TARGET: Target = { metric: 'ratio', op: '<=', value: 1.3 };
@@ -194,7 +206,7 @@ function reasonOf(e: unknown): string {
  * Measures every server backend it can reach or start under `root` (servers) and `sqliteDir`;
  * the others become skipped rows. Started servers are stopped before it returns.
  */
-export async function serverSections(root: string, sqliteDir: string, cfg: ServerConfig): Promise<ServerResults> {
+export async function serverSections(root: string, sqliteDir: string, cfg: ServerConfig, parts: ServerParts = { rows: true, shared: true }): Promise<ServerResults> {
   progress('server backends: servers from the environment, or throwaway ones');
   const servers = await serversFor(root);
   const skipped: SkippedRow[] = [];
@@ -207,7 +219,7 @@ export async function serverSections(root: string, sqliteDir: string, cfg: Serve
       ['mysql', (url) => mysqlSection(url, cfg, data)],
       ['postgres', (url) => pgSection(url, cfg, data)],
     ];
-    for (const [kind, make] of open) {
+    for (const [kind, make] of parts.rows ? open : []) {
       const s = servers[kind];
       if (s.url === null) {
         skip(kind, s.reason);
@@ -219,18 +231,27 @@ export async function serverSections(root: string, sqliteDir: string, cfg: Serve
         skip(kind, `could not connect to ${s.source}: ${reasonOf(e)}`);
       }
     }
-    try {
-      sections.push(await sqliteSection(sqliteDir, cfg, data));
-    } catch (e) {
-      const missing = /Cannot find module 'better-sqlite3'/.test(reasonOf(e));
-      skip('sqlite', missing ? 'better-sqlite3 not installed' : reasonOf(e));
+    if (parts.rows) {
+      try {
+        sections.push(await sqliteSection(sqliteDir, cfg, data));
+      } catch (e) {
+        const missing = /Cannot find module 'better-sqlite3'/.test(reasonOf(e));
+        skip('sqlite', missing ? 'better-sqlite3 not installed' : reasonOf(e));
+      }
     }
     const measurements: Measurement[] = [];
     const fixedCosts: FixedCost[] = [];
     for (const s of sections) measurements.push(...(await measureSection(s, cfg.rounds)));
     progress(`server backends, fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
     for (const i of rotation(sections.length, 0)) fixedCosts.push(await fixedCost(sections[i], cfg.fixedReps));
-    return { measurements, fixedCosts, skipped };
+    const sharedWorkers: SharedWorkersRow[] = [];
+    if (parts.shared) {
+      for (const [kind, label] of [['redis', 'Redis'], ['mysql', 'SQL mysql (MariaDB)']] as const) {
+        const url = servers[kind].url;
+        if (url !== null) sharedWorkers.push(await measureSharedWorkers(kind, label, url, cfg.shared, path.join(sqliteDir, `shared-${kind}`)));
+      }
+    }
+    return { measurements, fixedCosts, skipped, sharedWorkers };
   } finally {
     for (const s of sections) await s.close().catch(() => undefined);
     servers.stop();

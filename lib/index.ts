@@ -46,6 +46,7 @@ export { SECRET_ENV } from './state/keyring';
 
 export { StateBackend, type Durability, type WriteOptions } from './backends/state-backend';
 export type { BackendLock, LockHolder } from './backends/lock';
+export type { SharedChunkStore, SharedJobLayout, SharedJobRecord, SharedJobStatus, ChunkClaim, ClaimedChunk } from './backends/shared-chunks';
 export { MemoryBackend } from './backends/memory';
 export { FileBackend, type FileBackendOptions } from './backends/file/file-backend';
 export { RedisBackend } from './backends/redis/redis-backend';

@@ -1,5 +1,6 @@
 import type { BackendLock, LockHolder } from './lock';
 import { inProcessLock } from './in-process-lock';
+import type { SharedChunkStore } from './shared-chunks';
 
 /**
  * How far a save must get before it counts.
@@ -52,6 +53,8 @@ export interface WriteOptions {
  * - `list`: job names, for the CLI; the default answers an empty list.
  * - `location`: a human-readable place (file path) for messages; default `null`.
  * - `close`: releases connections the backend opened itself.
+ * - `sharedChunks`: chunks with expiring leases for `workers: 'shared'` (see {@link SharedChunkStore});
+ *   without it a backend refuses shared jobs.
  *
  * @example
  * ```ts
@@ -139,6 +142,12 @@ export abstract class StateBackend {
     void jobName;
     return null;
   }
+
+  /**
+   * Optional: the chunk store of shared jobs (`workers: 'shared'`). A backend without it cannot run
+   * shared jobs: the engine refuses them with `InvalidOptionsError` naming `workers`.
+   */
+  sharedChunks?(): SharedChunkStore;
 
   /** Releases resources the backend opened itself (files, connections). The default does nothing. */
   async close(): Promise<void> {}

@@ -5,6 +5,7 @@ import type { BackendError } from '../errors/backend-error';
 import type { SafeStateError } from '../errors/safe-state-error';
 import { loadCheckpoint } from '../engine/load-checkpoint';
 import { keyringFor } from '../state/keyring';
+import { readSharedJob } from './shared-jobs';
 
 /** What the CLI knows about one readable checkpoint. @internal */
 export interface JobReport {
@@ -50,7 +51,7 @@ export type JobEntry = JobReport | UnreadableReport;
  */
 export async function readJob(backend: StateBackend, job: string): Promise<JobReport | null> {
   const doc = await loadCheckpoint(backend, job, keyringFor({}));
-  return doc ? report(doc, backend.location(job)) : null;
+  return doc ? report(doc, backend.location(job)) : readSharedJob(backend, job);
 }
 
 /** The figures of a decoded checkpoint. @internal */

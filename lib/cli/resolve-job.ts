@@ -5,11 +5,13 @@ import { SafeStateError } from '../errors/safe-state-error';
 import { JobNotFoundError } from './cli-errors';
 import { isReservedName } from '../engine/companions';
 import type { SelectedBackend } from './backend-from-args';
+import { sharedJobNames } from './shared-jobs';
 
 /** The jobs of a backend, without safe-state's own entries (idempotency records). @internal */
 export async function listJobs(selected: SelectedBackend): Promise<string[]> {
   try {
-    return (await selected.backend.list()).filter((n) => !isReservedName(n));
+    const names = [...new Set([...(await selected.backend.list()), ...(await sharedJobNames(selected.backend))])].sort();
+    return names.filter((n) => !isReservedName(n));
   } catch (e) {
     if (SafeStateError.is(e)) throw e;
     throw new BackendError(`cannot list the jobs in ${selected.where}: ${(e as Error).message}`, { cause: e });
@@ -27,6 +29,7 @@ export async function resolveJob(selected: SelectedBackend, arg: string): Promis
   const { backend } = selected;
   try {
     if (await backend.exists(arg)) return arg;
+    if ((await sharedJobNames(backend)).includes(arg)) return arg;
   } catch (e) {
     if (SafeStateError.is(e)) throw e;
     throw new BackendError(`cannot reach ${selected.where}: ${(e as Error).message}`, { cause: e });

@@ -62,6 +62,7 @@ export async function concurrently<T>(
     throw new InvalidOptionsError('limit', `limit: concurrently() needs an integer >= 1 (got ${typeof limit === 'number' ? limit : typeName(limit)})`);
   }
   if (typeof fn !== 'function') throw new TypeError(`concurrently(): the callback must be a function (got ${typeName(fn)})`);
+  if (run.shared) return run.shared.concurrently(limit, fn as (item: unknown, index: number) => unknown);
   const inFlight = run.enterConcurrent();
   try {
     await new Pool(run, tracked, limit, fn as (item: unknown, index: number) => unknown, inFlight).process();

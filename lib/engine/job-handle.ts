@@ -6,6 +6,7 @@ import { currentHolder } from '../backends/lock';
 import { asBackendError } from './backend-call';
 import { keyringFor } from '../state/keyring';
 import { deleteCompanions } from './companions';
+import { clearShared, peekShared } from './shared-handle';
 
 /**
  * Inspects and clears one job's checkpoint, without running it. Returned by `SafeState.of()`; the
@@ -50,11 +51,13 @@ export function makeHandle(def: JobDefinition, thisArg: unknown): JobHandle {
     },
     peekCheckpoint: () =>
       withBackend(async (backend, name) => {
+        if (def.options.workers === 'shared') return peekShared(backend, name);
         const doc = await loadCheckpoint(backend, name, keyringFor(def.options));
         return doc ? new Checkpoint(doc, backend.location(name)) : null;
       }),
     clearCheckpoint: () =>
       withBackend(async (backend, name) => {
+        if (def.options.workers === 'shared') return clearShared(backend, name);
         const lock = await backend.lock(name, currentHolder());
         try {
           await backend.delete(name);

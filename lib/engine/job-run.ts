@@ -40,6 +40,8 @@ export class JobRun {
   tracked: TrackedInput | null = null;
   /** indices of the items in flight in `concurrently()`, while it runs; else null */
   concurrentItems: Set<number> | null = null;
+  /** with `workers: 'shared'`: runs `concurrently()` over the chunks this worker claims (set by shared-run.ts) */
+  shared: { concurrently(limit: number, fn: (item: unknown, index: number) => unknown): Promise<void> } | null = null;
   /** the error that ended `concurrently()` and the index of its item (for lastFailure) */
   concurrentFailure: { error: unknown; index: number } | null = null;
   // the key computed by the last isDone() call, reused by begin() for the same item

@@ -64,10 +64,16 @@ export interface SafeStateOptions<This = any> {
   autoIterate?: boolean;
   /** Resume by item identity instead of position: `(item, index) => string | number`. */
   key?: (item: any, index: number) => ItemKey;
-  /** `'shared'`: several processes cooperate on one job through a shared backend. Default `'single'`. */
+  /**
+   * `'shared'`: several processes (on one or many hosts) cooperate on one job through a backend
+   * that can share chunks (`RedisBackend`, `SqlBackend`), claiming chunks of items with expiring
+   * leases; see docs/shared-workers.md. Default `'single'`.
+   */
   workers?: 'single' | 'shared';
   /** Items per claimed chunk when `workers: 'shared'`. Default `100`. */
   chunkSize?: number;
+  /** With `workers: 'shared'`: lease of a claimed chunk in ms (integer >= 100), renewed while held. Default 30 000. */
+  leaseMs?: number;
   /** How long a completed shared job's record is kept (ms). Default 24 h. */
   completedTtlMs?: number;
   /**
@@ -86,7 +92,7 @@ export interface SafeStateOptions<This = any> {
 
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
-  'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'completedTtlMs', 'secret', 'encrypt', 'durability',
+  'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
 ]);
 
 function fail(option: string, message: string): never {
@@ -123,6 +129,7 @@ export function validateOptions(options: unknown): SafeStateOptions {
   positiveInteger(o, 'iterableArg', 0);
   positiveInteger(o, 'saveEvery', 1);
   positiveInteger(o, 'chunkSize', 1);
+  positiveInteger(o, 'leaseMs', 100);
   for (const n of ['saveIntervalMs', 'completedTtlMs']) {
     const v = o[n];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) fail(n, `must be a positive number of ms (got ${String(v)})`);
@@ -136,7 +143,18 @@ export function validateOptions(options: unknown): SafeStateOptions {
   }
   if (o.key !== undefined && typeof o.key !== 'function') fail('key', 'must be a function (item, index) => string | number');
   if (o.workers !== undefined && o.workers !== 'single' && o.workers !== 'shared') fail('workers', `must be 'single' or 'shared' (got ${String(o.workers)})`);
-  if (o.workers === 'shared') fail('workers', "'shared' workers are not available in this version of safe-state");
+  if (o.workers === 'shared') {
+    // chunks are positional, the job's record is shared by every worker: options that need a
+    // private, per-run checkpoint do not apply
+    if (o.key !== undefined) fail('key', "cannot be used with workers: 'shared' (chunks are ranges of positions)");
+    if (o.autoIterate === false) fail('autoIterate', "workers: 'shared' needs autoIterate (the engine hands out the items of claimed chunks)");
+    if (o.storeResults === true) fail('storeResults', "cannot be used with workers: 'shared'");
+    const b = o.backend as { sharedChunks?: unknown; constructor?: { name?: string } } | undefined;
+    if (b === undefined) fail('workers', "workers: 'shared' needs a 'backend' that several processes can share (RedisBackend, SqlBackend)");
+    if (typeof b.sharedChunks !== 'function') {
+      fail('workers', `workers: 'shared' needs a backend whose workers can share chunks (RedisBackend, SqlBackend); ${b.constructor?.name ?? 'this backend'} has no sharedChunks()`);
+    }
+  }
   if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
   if (o.secret !== undefined) {
     const list = Array.isArray(o.secret) ? o.secret : [o.secret];

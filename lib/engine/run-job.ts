@@ -23,8 +23,10 @@ import { KeyProgress } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
+import { runShared } from './shared-run';
 
-function failureOf(error: unknown, index: number): FailureInfo {
+/** The `lastFailure` record of an error. @internal */
+export function failureOf(error: unknown, index: number): FailureInfo {
   const e = error instanceof Error ? error : null;
   return {
     index: index >= 0 ? index : null,
@@ -79,6 +81,7 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
  */
 export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
   const opts = def.options;
+  if (opts.workers === 'shared') return runShared(def, thisArg, args, body);
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
   const manual = opts.autoIterate === false;

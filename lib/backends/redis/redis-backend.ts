@@ -5,7 +5,9 @@ import type { BackendLock, LockHolder } from '../lock';
 import { parseLockRecord } from '../lock-record';
 import type { RedisClientLike } from './redis-client';
 import { RedisKeys } from './redis-keys';
-import { WRITE } from './redis-script';
+import { WRITE, type RedisScript } from './redis-script';
+import { RedisChunks } from './redis-chunks';
+import type { SharedChunkStore } from '../shared-chunks';
 import { takeRedisLock, type HeldRedisLock } from './redis-lock';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveRedisOptions, type RedisBackendOptions, type RedisUrlOptions } from './redis-options';
 import { BackendError } from '../../errors/backend-error';
@@ -164,6 +166,27 @@ export class RedisBackend extends StateBackend {
     } catch (e) {
       throw this.fail(e, what);
     }
+  }
+
+  private chunks: RedisChunks | null = null;
+
+  /**
+   * The chunk store of shared jobs (`workers: 'shared'`): Lua scripts over a record, a sorted set of
+   * leases and a bitmap of done items per job (see docs/shared-workers.md).
+   */
+  override sharedChunks(): SharedChunkStore {
+    return (this.chunks ??= new RedisChunks(this.prefix, {
+      cmd: (what, command, args) => this.cmd(what, command, args),
+      script: async (what, script: RedisScript, keys, args) => {
+        try {
+          const r = this.ready();
+          if (r) await r;
+          return await script.run(this.client, keys, args);
+        } catch (e) {
+          throw this.fail(e, what);
+        }
+      },
+    }));
   }
 
   /**

@@ -17,6 +17,8 @@ import { takeSessionLock } from './session-lock';
 import { SharedSession } from './shared-session';
 import { SqlRecords } from './sql-records';
 import type { StoredRecord } from '../transactional-records';
+import { SqlChunks } from './sql-chunks';
+import type { SharedChunkStore } from '../shared-chunks';
 import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
@@ -257,6 +259,16 @@ export class SqlBackend extends StateBackend {
       if (read && !this.tableReady && isMissingTable(e)) return [];
       throw this.fail(e, what);
     }
+  }
+
+  private chunks: SqlChunks | null = null;
+
+  /**
+   * The chunk store of shared jobs (`workers: 'shared'`): one row per chunk in `<table>_chunks`,
+   * created when missing (see docs/shared-workers.md).
+   */
+  override sharedChunks(): SharedChunkStore {
+    return (this.chunks ??= new SqlChunks(this.dialect, this.table, (what, sql, params, read) => this.run(what, sql, params, read)));
   }
 
   /** @inheritDoc */

@@ -32,8 +32,15 @@ export interface SqlDriver {
   session(): Promise<SqlSession>;
 }
 
-/** Normalizes driver results (arrays, or objects keyed by column) to arrays of values. @internal */
+/**
+ * Normalizes driver results (arrays, or objects keyed by column) to arrays of values. The result of
+ * a write (a mysql2 `ResultSetHeader`) becomes no rows carrying its `affectedRows`.
+ * @internal
+ */
 export function toRows(rows: unknown): Rows {
-  if (!Array.isArray(rows)) return [];
+  if (!Array.isArray(rows)) {
+    const n = (rows as { affectedRows?: unknown } | null)?.affectedRows;
+    return typeof n === 'number' ? Object.assign([], { affectedRows: n }) : [];
+  }
   return rows.map((r) => (Array.isArray(r) ? r : r !== null && typeof r === 'object' ? Object.values(r) : [r]));
 }

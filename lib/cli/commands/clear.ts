@@ -8,6 +8,7 @@ import { displayPath } from '../format';
 import { printJson } from '../json-output';
 import type { CommandContext } from '../context';
 import { withJobLock } from './job-lock';
+import { clearSharedJob } from '../shared-jobs';
 
 /**
  * `safe-state clear <job>`: deletes the checkpoint under the job's lock (also an unreadable one:
@@ -20,9 +21,13 @@ export async function clearCommand(ctx: CommandContext): Promise<number> {
   const location = selected.backend.location(job);
   await withJobLock(ctx, job, async () => {
     try {
-      if (!(await selected.backend.exists(job))) throw new JobNotFoundError(job, selected.where); // cleared meanwhile
-      await selected.backend.delete(job);
-      await deleteCompanions(selected.backend, job); // its idempotency records go with it
+      if (!(await selected.backend.exists(job))) {
+        // a shared job's record, or cleared meanwhile
+        if (!(await clearSharedJob(selected.backend, job))) throw new JobNotFoundError(job, selected.where);
+      } else {
+        await selected.backend.delete(job);
+        await deleteCompanions(selected.backend, job); // its idempotency records go with it
+      }
     } catch (e) {
       if (SafeStateError.is(e)) throw e;
       throw new BackendError(`cannot clear the checkpoint of job '${job}': ${(e as Error).message}`, { cause: e });

@@ -27,6 +27,9 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
   const { args, selected } = ctx;
   const before = await readJob(selected.backend, job);
   if (!before) throw new JobNotFoundError(job, selected.where);
+  if (!(await selected.backend.exists(job))) {
+    throw new UsageError(`job '${job}' is a shared job (workers: 'shared'): its items cannot be reset one by one; 'safe-state clear' removes its record`);
+  }
   const doc = before.doc; // `before` keeps the figures read; `doc` is changed below
   let outcome: ResetOutcome;
   let named: string;
