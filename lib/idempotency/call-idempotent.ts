@@ -56,6 +56,10 @@ function targetOf(def: IdempotentDefinition): Target {
   const { cache, ttlMs } = def.options;
   if (cache) return { store: storeOf(cache), durability: cache.durability, waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs };
   const run = jobContext.getStore();
+  if (run?.shared) {
+    // the job's records assume the job's lock: one process; shared workers run in several at once
+    throw new InvalidOptionsError('cache', `@Idempotent({ key }) inside the shared job '${run.name}' needs a 'cache' option (an IdempotencyCache: its lease lets one worker at a time use it); the job's own records assume a single process`);
+  }
   if (run) return { store: jobStore(run), durability: run.writer.writeOptions.durability, waitMs: 0, ttlMs };
   const c = defaultCache();
   return { store: storeOf(c), durability: c.durability, waitMs: c.waitMs, ttlMs };

@@ -3,7 +3,7 @@
  * backend of its own, as separate processes would have): every item once, the end seen by every
  * worker, input checks, failures, early stops, inspection.
  */
-import { safeState, concurrently, MemoryBackend, InvalidOptionsError, InputChangedError, type StateBackend } from '../../lib/index';
+import { safeState, idempotent, concurrently, MemoryBackend, InvalidOptionsError, InputChangedError, type StateBackend } from '../../lib/index';
 import { range } from '../helpers';
 import { SHARED_KINDS, namespace, openShared, type SharedKind } from './targets';
 import { tempDir } from '../helpers';
@@ -33,6 +33,18 @@ describe('workers: shared options', () => {
     const f = async (xs: number[]) => xs;
     expect(optionError(() => safeState(f, { name: 'mem', workers: 'shared', backend: new MemoryBackend() })).message).toMatch(/MemoryBackend has no sharedChunks/);
     expect(optionError(() => safeState(f, { name: 'none', workers: 'shared' })).option).toBe('workers');
+  });
+
+  it('refuses @Idempotent({ key }) without a cache inside a shared job (its records assume one process)', async () => {
+    const backend = openShared('sqlite', namespace());
+    try {
+      const send = idempotent(async (x: number) => x * 2, { name: 'double', key: (x: number) => String(x) });
+      const job = safeState(async (xs: number[]) => { for await (const x of xs) await send(x); }, { name: 'idem', workers: 'shared', backend });
+      const e = await job([1, 2]).catch((x: unknown) => x);
+      expect(InvalidOptionsError.is(e) && e.option).toBe('cache');
+    } finally {
+      await backend.close();
+    }
   });
 
   it('refuses an async iterable (positions must mean the same items in every worker)', async () => {
