@@ -23,6 +23,12 @@ const REPO = path.resolve(__dirname, '..');
 const DRIVERS = ['better-sqlite3', 'mysql2', 'pg', 'pg-native', 'ioredis', 'knex'];
 
 const built = new Map<string, string[]>();
+const dirs: string[] = [];
+
+/** Removes the bundles built so far (also done at exit; a process ended by a signal calls this first). */
+export function removeSoakBundles(): void {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /** node's arguments that start `script` (a .ts child of the soaks), before its own arguments. */
 export function soakChildCommand(script: string): string[] {
@@ -45,7 +51,7 @@ function bundle(script: string): string[] | null {
     return null;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-state-soak-child-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  if (dirs.push(dir) === 1) process.once('exit', removeSoakBundles);
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const out = path.join(dir, path.basename(script).replace(/\.ts$/, '.cjs'));
   esbuild.buildSync({

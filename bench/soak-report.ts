@@ -120,7 +120,7 @@ export function formatSummary(sum: SoakSummary): string {
     out.push(`exactly-once transaction mode: ${sum.exactlyOnceItemsPerJob} items per job, each a transaction on the database that holds the checkpoint; every item's effect exactly once`);
     out.push(
       table(
-        ['database', 'kills', 'runs', 'jobs done', 'items', 'effects', 'repeats', 'missing', 'aimed K/Kd/B/T', 'violations', 'time'],
+        ['database', 'kills', 'runs', 'jobs done', 'items', 'effects', 'repeats', 'missing', 'aimed K/Kd/B/T', 'after end', 'violations', 'time'],
         sum.exactlyOnce.map((r) => [
           r.label,
           String(r.kills),
@@ -131,6 +131,7 @@ export function formatSummary(sum: SoakSummary): string {
           String(r.repeats),
           String(r.missing),
           ['K', 'Kd', 'B', 'T'].map((k) => r.landings[k] ?? 0).join('/'),
+          String(r.killedAfterEnd),
           String(r.violations.length),
           secs(r.durationMs),
         ]),

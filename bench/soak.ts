@@ -27,9 +27,9 @@
  * (so journal compactions happen often).
  *
  * Exactly-once (SPEC §8): on SQLite, MariaDB and PostgreSQL, bench/exactly-once-soak.ts with the
- * same `--kills` and jobs of `--eo-items` items (default: --items, at most 1,000: each item is a
- * committed transaction, ~10x the cost of an at-least-once item on a server); the effects table is
- * the ledger and no item may have two effects (bench/soak-exactly-once.ts).
+ * same `--kills` and jobs of `--eo-items` items (default: --items, at most 1,000, since each item
+ * is a transaction committed on the database); the effects table is the ledger and no item may
+ * have two effects (bench/soak-exactly-once.ts).
  *
  * Servers (Redis, MariaDB, PostgreSQL): SAFE_STATE_SOAK_*_URL, else the test suite's
  * SAFE_STATE_TEST_*_URL, else throwaway servers when their binaries are installed, else the
@@ -60,7 +60,7 @@ import {
 } from '../spec/crash/crash-harness';
 import { SOAK_BACKENDS, SOAK_SKIPPED, type SoakBackend, type SoakPlace } from './soak-backends';
 import type { SoakChildConfig } from './soak-child';
-import { soakChildCommand } from './soak-bundle';
+import { removeSoakBundles, soakChildCommand } from './soak-bundle';
 import { AIMS, aimOf, killWatch, planKill } from './soak-kill-plan';
 import { EXACTLY_ONCE_TARGETS, exactlyOnceUnavailable, soakExactlyOnce, type ExactlyOnceRow } from './soak-exactly-once';
 import { resolveSoakServers, SERVER_LABELS, type ServerKind, type SoakServers } from './soak-servers';
@@ -352,6 +352,8 @@ async function main(): Promise<void> {
   const servers: SoakServers = await resolveSoakServers(kinds, log);
   const onSignal = (signal: NodeJS.Signals) => {
     servers.stop();
+    removeSoakBundles();
+    log(`${signal}: servers stopped; scratch directory left at ${scratch}`);
     process.kill(process.pid, signal);
   };
   process.once('SIGINT', onSignal);
