@@ -10,7 +10,7 @@ import { formatSummary, type SoakSummary } from '../../bench/soak-report';
  * of the exactly-once transaction mode (SQLite, MariaDB, PostgreSQL), on smaller jobs than
  * `npm run soak` (1,000 items instead of 10,000; 200 instead of 1,000 for the exactly-once jobs,
  * whose every item is a committed transaction), to stay within CI's time on a shared 2-core
- * machine (about 1.5 minutes here); then a run with a fault injected on purpose, which it must
+ * machine (the soak itself took 50–90 s here); then a run with a fault injected on purpose, which it must
  * report. The servers are the test suite's (jest's global setup sets SAFE_STATE_TEST_*_URL, which
  * the soak inherits). The soak's parent runs in one node process (TS_NODE); its job children run
  * under plain node.
