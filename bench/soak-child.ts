@@ -1,17 +1,21 @@
 /**
- * Child process of the soak (bench/soak.ts): one run of a resumable job over the items 0..n-1 on
- * one of the soak's backends (bench/soak-backends.ts), which the parent SIGKILLs at random moments.
- * Every item's side effect is `index\n` appended to the effects file (the external ledger),
- * synchronously, before the item can count as done. Run under plain node from an esbuild bundle
- * (never through the tsx CLI, which forks: a SIGKILL would miss the job), with the phase pipe of
- * the crash tests on fd 3 (SAFE_STATE_TEST_PHASE_FD) so the parent knows where a kill landed.
+ * Child process of the at-least-once soak (bench/soak.ts): one run of a resumable job over the
+ * items 0..n-1 on one of the soak's backends (bench/soak-backends.ts: File, Redis, SQLite, MariaDB,
+ * PostgreSQL), which the parent SIGKILLs at random moments. Every item's side effect is `index\n`
+ * appended to the effects file (the external ledger), synchronously, before the item can count as
+ * done. Run under plain node from an esbuild bundle with the database drivers left external
+ * (bench/soak-bundle.ts; never through the tsx CLI, which forks: a SIGKILL would miss the job),
+ * with the phase pipe of the crash tests on fd 3 (SAFE_STATE_TEST_PHASE_FD) so the parent knows
+ * where a kill landed (`B` from the engine on every backend; `S`/`F`/`D` from FileBackend only).
+ * The loop form must be one its backend is soaked under (`SoakBackend.loops`: no `for..of` on the
+ * backends that cannot save synchronously, see there).
  * Argument: one JSON {@link SoakChildConfig}. Exit 0 when the job completed, 1 on any error.
  */
 import * as fs from 'node:fs';
 import { SafeState, checkpoint } from '../lib/index';
-import { SOAK_BACKENDS, type SoakPlace } from './soak-backends';
+import { SOAK_BACKENDS, type SoakLoop, type SoakPlace } from './soak-backends';
 
-export type SoakLoop = 'for-of' | 'for-await' | 'async-gen' | 'sync-gen';
+export type { SoakLoop };
 
 export interface SoakChildConfig {
   backend: string;
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]) as SoakChildConfig;
   const entry = SOAK_BACKENDS.find((b) => b.id === cfg.backend);
   if (!entry) throw new Error(`unknown soak backend ${cfg.backend}`);
+  if (!entry.loops.includes(cfg.loop)) throw new Error(`the soak does not run ${cfg.loop} on ${entry.label} (its loops: ${entry.loops.join(', ')})`);
   const backend = await entry.open(cfg.place);
   const pad = 'x'.repeat(cfg.statePad);
 

@@ -87,6 +87,11 @@ export interface RunChildOptions {
   timeoutMs?: number;
   /** the child script (default: spec/fixtures/crash-child.ts); it gets `cfg` as one JSON argument */
   script?: string;
+  /**
+   * node's arguments that start the child, before the JSON argument (default: `childCommand(script)`),
+   * e.g. a bundle built with the database drivers left external (bench/soak-bundle.ts)
+   */
+  command?: string[];
 }
 
 /**
@@ -96,7 +101,7 @@ export interface RunChildOptions {
  */
 export function runChild(cfg: CrashChildConfig | object, opts: RunChildOptions = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...childCommand(opts.script), JSON.stringify(cfg)], {
+    const child = spawn(process.execPath, [...(opts.command ?? childCommand(opts.script)), JSON.stringify(cfg)], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, SAFE_STATE_TEST_PHASE_FD: '3', NODE_OPTIONS: '' },
