@@ -26,6 +26,7 @@ import type { Readable } from 'node:stream';
 import { SqlBackend, safeState, type Checkpoint } from '../lib/index';
 import { openSoakDatabase, type SoakDialect } from './exactly-once-db';
 import type { ExactlyOnceChildConfig } from './exactly-once-child';
+import { prng } from '../spec/crash/crash-harness';
 
 const CHILD = path.join(__dirname, 'exactly-once-child.ts');
 const REPO = path.resolve(__dirname, '..');
@@ -77,17 +78,6 @@ export interface ExactlyOnceSummary {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RunOutcome {
   code: number | null;
