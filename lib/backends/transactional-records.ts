@@ -23,8 +23,13 @@ export interface TransactionalRecords {
   sharedParticipant(participants: readonly unknown[]): unknown;
   /** Adds `record` to entry `name` through `handle`, the participant's `tx.of(participant)`. */
   addRecord(participant: unknown, handle: unknown, name: string, record: string): Promise<void>;
-  /** The committed records of entry `name`, oldest first. */
-  readRecords(name: string): Promise<StoredRecord[]>;
+  /**
+   * The committed records of entry `name`, oldest first. With `settle`, first waits for
+   * transactions that may still be committing records of the entry: a killed process's COMMIT
+   * that the server is still finishing after the process's lock was freed (a reader about to act
+   * on the records, such as a run that starts, must see it).
+   */
+  readRecords(name: string, settle?: boolean): Promise<StoredRecord[]>;
   /** Deletes records by id (those folded into their entry's whole save). */
   deleteRecords(ids: readonly string[]): Promise<void>;
 }

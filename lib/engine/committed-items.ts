@@ -75,15 +75,16 @@ export function installCommittedItems(): void {
 /**
  * Folds the items that committed inside transactions (records of a backend with
  * {@link TransactionalRecords}) into a loaded checkpoint; answers the records read (deleted once a
- * whole save holds them), or an empty list for other backends.
+ * whole save holds them), or an empty list for other backends. With `settle` (a run that starts),
+ * it first waits for commits a killed run may have left in flight on the server.
  * @internal
  */
-export async function foldCommittedItems(backend: StateBackend, jobName: string, doc: CheckpointDoc | null): Promise<StoredRecord[]> {
+export async function foldCommittedItems(backend: StateBackend, jobName: string, doc: CheckpointDoc | null, settle = false): Promise<StoredRecord[]> {
   const records = recordsOf(backend);
   if (!records) return [];
   let rows: StoredRecord[];
   try {
-    rows = await records.readRecords(jobName);
+    rows = await records.readRecords(jobName, settle);
   } catch (e) {
     throw asBackendError(e, `cannot read the committed items of job '${jobName}'`);
   }

@@ -20,7 +20,7 @@ import { foldCommittedItems } from './committed-items';
  */
 export async function loadCheckpoint(backend: StateBackend, jobName: string, keyring: Keyring | null = null, folded?: StoredRecord[]): Promise<CheckpointDoc | null> {
   const doc = await decodeStored(backend, jobName, keyring);
-  const rows = await foldCommittedItems(backend, jobName, doc);
+  const rows = await foldCommittedItems(backend, jobName, doc, folded !== undefined);
   folded?.push(...rows);
   return doc;
 }

@@ -151,7 +151,7 @@ export class KeyStore {
       text = await this.backend.load(this.storeName);
       // results recorded inside transactions (exactly-once) follow the stored text, as appended records would
       const records = recordsOf(this.backend);
-      const rows = records ? await records.readRecords(this.storeName) : [];
+      const rows = records ? await records.readRecords(this.storeName, true) : [];
       this.folded = rows.map((r) => r.id);
       if (rows.length > 0) text = (text ?? encodeHeader(this.storeName)) + rows.map((r) => r.record).join('');
     } catch (e) {

@@ -109,6 +109,7 @@ export class SqlBackend extends StateBackend {
     this.records = new SqlRecords({
       driver: this.driver,
       stmts: this.stmts,
+      table: this.table,
       run: (what, sql, params, read) => this.run(what, sql, params, read),
       ensure: () => (this.driver.sync ? Promise.resolve(this.ensureSync()) : this.ensure()),
     });
@@ -359,8 +360,8 @@ export class SqlBackend extends StateBackend {
   }
 
   /** @internal */
-  readRecords(name: string): Promise<StoredRecord[]> {
-    return this.records.readRecords(name);
+  readRecords(name: string, settle?: boolean): Promise<StoredRecord[]> {
+    return this.records.readRecords(name, settle);
   }
 
   /** @internal */

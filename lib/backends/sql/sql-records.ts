@@ -1,9 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { StoredRecord, TransactionalRecords } from '../transactional-records';
 import type { Rows, SqlDriver } from './sql-driver';
 import type { SqlStatements } from './dialects/dialect';
 import { driverFor } from './detect-driver';
 import { recordPattern } from './job-ids';
+
+/** Two int4 keys of an entry's record guard (PostgreSQL advisory locks), from its table and name. */
+function guardKeys(table: string, name: string): [number, number] {
+  const h = createHash('sha256').update(`${table}\0`).update(Buffer.from(name, 'utf16le')).digest();
+  return [h.readInt32BE(0), h.readInt32BE(4)];
+}
 
 /** Ids per `DELETE … IN (…)` statement. */
 const DELETE_BATCH = 200;
@@ -12,6 +18,7 @@ const DELETE_BATCH = 200;
 export interface RecordsHost {
   readonly driver: SqlDriver;
   readonly stmts: SqlStatements;
+  readonly table: string;
   /** runs a statement of the backend (within its deadline, on its held session when there is one) */
   run(what: string, sql: string, params: unknown[], read?: boolean): Promise<Rows>;
   /** creates the table when missing */
@@ -50,11 +57,17 @@ export class SqlRecords implements TransactionalRecords {
       d.querySync!(this.host.stmts.recordInsert, params);
       return;
     }
-    await driverFor(handle).query(this.host.stmts.recordInsert, params);
+    const driver = driverFor(handle);
+    const { recordGuard } = this.host.stmts;
+    if (recordGuard) await driver.query(recordGuard, guardKeys(this.host.table, name));
+    await driver.query(this.host.stmts.recordInsert, params);
   }
 
-  async readRecords(name: string): Promise<StoredRecord[]> {
-    const rows = await this.host.run(`cannot read the records of '${name}'`, this.host.stmts.recordList, [recordPattern(name)], true);
+  async readRecords(name: string, settle = false): Promise<StoredRecord[]> {
+    const what = `cannot read the records of '${name}'`;
+    const { recordSettle, recordListSettled, recordList } = this.host.stmts;
+    if (settle && recordSettle) await this.host.run(what, recordSettle, guardKeys(this.host.table, name), true);
+    const rows = await this.host.run(what, settle && recordListSettled ? recordListSettled : recordList, [recordPattern(name)], true);
     return rows.map((r) => ({ id: String(r[0]), record: text(r[1]) }));
   }
 

@@ -65,6 +65,19 @@ export interface SqlStatements {
    */
   recordInsert: string;
   recordList: string;
+  /**
+   * Settling before a fold (see SqlRecords.readRecords): a server may still be finishing the COMMIT
+   * a killed process sent, after that process's lock was freed.
+   * - `recordListSettled`: `recordList` as a locking read that waits for transactions still
+   *   inserting records in its range (MySQL/MariaDB: `LOCK IN SHARE MODE`); default `recordList`
+   * - `recordGuard`: run inside each transaction before its record insert, holding a shared lock
+   *   until the transaction ends; params: two int4 keys (PostgreSQL: `pg_advisory_xact_lock_shared`)
+   * - `recordSettle`: run before a settled read: waits for every such guard, then lets go at once
+   *   (an autocommit statement); params: the same two keys (PostgreSQL: `pg_advisory_xact_lock`)
+   */
+  recordListSettled?: string;
+  recordGuard?: string;
+  recordSettle?: string;
   recordDeleteAll: string;
   recordDeleteIn: string;
   leaseTake?: string;

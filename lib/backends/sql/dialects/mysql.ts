@@ -35,6 +35,7 @@ export const mysql: Dialect = {
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
+      recordListSettled: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id LOCK IN SHARE MODE`,
       recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };

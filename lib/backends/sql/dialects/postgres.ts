@@ -28,6 +28,9 @@ export const postgres: Dialect = {
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
+      // the two-int4 advisory key space never meets the int8 one of the job locks
+      recordGuard: 'SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), CAST(? AS integer))',
+      recordSettle: 'SELECT pg_advisory_xact_lock(CAST(? AS integer), CAST(? AS integer))',
       recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
