@@ -14,56 +14,25 @@
  * Never the tsx CLI: it forks a second process, so a SIGKILL would miss the job. When esbuild
  * cannot be loaded, the child runs through `node --import tsx` (one process, just slower).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { bundleChild, removeChildBundles } from '../spec/crash/bundle-child';
 
-const REPO = path.resolve(__dirname, '..');
 /** Driver packages (and their subpaths) left outside the bundle. */
 const DRIVERS = ['better-sqlite3', 'mysql2', 'pg', 'pg-native', 'ioredis', 'knex'];
 
 const built = new Map<string, string[]>();
-const dirs: string[] = [];
 
 /** Removes the bundles built so far (also done at exit; a process ended by a signal calls this first). */
 export function removeSoakBundles(): void {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  removeChildBundles();
 }
 
 /** node's arguments that start `script` (a .ts child of the soaks), before its own arguments. */
 export function soakChildCommand(script: string): string[] {
   let cmd = built.get(script);
   if (!cmd) {
-    cmd = bundle(script) ?? ['--import', 'tsx', script];
+    const out = bundleChild(script, DRIVERS);
+    cmd = out ? [out] : ['--import', 'tsx', script];
     built.set(script, cmd);
   }
   return cmd;
-}
-
-function bundle(script: string): string[] | null {
-  if (process.env.CRASH_CHILD_RUNNER === 'tsx') return null;
-  let esbuild: { buildSync(o: Record<string, unknown>): unknown };
-  try {
-    // esbuild comes with tsx (the transpiler tsx itself uses: the same stage-3 decorator lowering)
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    esbuild = require(require.resolve('esbuild', { paths: [path.dirname(require.resolve('tsx/package.json', { paths: [REPO] }))] }));
-  } catch {
-    return null;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-state-soak-child-'));
-  if (dirs.push(dir) === 1) process.once('exit', removeSoakBundles);
-  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const out = path.join(dir, path.basename(script).replace(/\.ts$/, '.cjs'));
-  esbuild.buildSync({
-    entryPoints: [script],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: out,
-    external: DRIVERS,
-    tsconfig: path.join(REPO, 'tsconfig.json'),
-    logLevel: 'error',
-  });
-  return [out];
 }

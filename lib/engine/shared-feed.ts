@@ -52,6 +52,8 @@ export class SharedFeed {
   private readonly held = new Set<Held>();
   private ended = false;
   private stopped = false;
+  /** while set, a stopped feed keeps the body's next() waiting (a signal is about to end the process) */
+  private hold: { promise: Promise<void>; release: () => void } | null = null;
   /** whether this worker's completion of a chunk completed the job */
   completedJob = false;
   /** items whose completion this worker wrote */
@@ -108,7 +110,8 @@ export class SharedFeed {
   /** The next item to process, claiming chunks as needed; null at the end (or once stopped). */
   async next(): Promise<SharedItem | null> {
     for (;;) {
-      if (this.ended || this.stopped) return null;
+      if (this.stopped) return this.afterStop();
+      if (this.ended) return null;
       const h = this.current;
       if (h) {
         const len = h.c.end - h.c.start;
@@ -126,7 +129,7 @@ export class SharedFeed {
       const claim = await this.store.claim(this.name, this.leaseMs);
       if (this.stopped) {
         if (claim.kind === 'chunk') await this.store.release(this.name, claim.chunk, claim.token);
-        return null;
+        return this.afterStop();
       }
       if (claim.kind === 'done') {
         this.ended = true;
@@ -215,6 +218,28 @@ export class SharedFeed {
       if (h.pending.length > 0) await this.write(h);
       if (!h.lost) await this.store.release(this.name, h.c.chunk, h.c.token);
     }));
+  }
+
+  /** The end a stopped feed answers: at once, or once a hold is released. */
+  private async afterStop(): Promise<null> {
+    if (this.hold) await this.hold.promise;
+    return null;
+  }
+
+  /**
+   * Before a stop for a signal: the body is not told that the items ended (it would return, and the
+   * process could exit with code 0 before the signal ends it) until {@link SharedFeed.releaseHold}.
+   */
+  holdNext(): void {
+    let release!: () => void;
+    const promise = new Promise<void>((r) => (release = r));
+    this.hold = { promise, release };
+  }
+
+  /** The application handles the signal itself: the body may see the end now. */
+  releaseHold(): void {
+    this.hold?.release();
+    this.hold = null;
   }
 
   /** Stops the lease timer (the run is over). */

@@ -104,9 +104,11 @@ export async function runShared(def: JobDefinition, thisArg: unknown, args: unkn
     callArgs[argIndex] = sharedView(run, feed, input, items);
     const unwatch = watchSignals({
       interrupted: async () => {
+        feed.holdNext(); // the signal ends the process, not the body's end
         await feed.stop().catch(() => undefined);
       },
       ending: () => undefined,
+      continuing: () => feed.releaseHold(),
     });
     let result: unknown;
     try {

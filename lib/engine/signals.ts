@@ -10,6 +10,8 @@ export interface Interruptible {
   interrupted(signal: NodeJS.Signals): Promise<void>;
   /** The process is about to end by the signal: release what a next run must be able to take. */
   ending(): void;
+  /** The application handles the signal itself: the process goes on (optional). */
+  continuing?(): void;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
@@ -28,7 +30,10 @@ function onSignal(signal: NodeJS.Signals): void {
   const runs = [...active];
   void Promise.allSettled(runs.map((r) => r.interrupted(signal))).then(() => {
     uninstall();
-    if (applicationListeners(signal) !== 0) return; // the application handles the signal itself
+    if (applicationListeners(signal) !== 0) {
+      for (const r of runs) r.continuing?.(); // the application handles the signal itself
+      return;
+    }
     for (const r of runs) r.ending();
     if (process.listenerCount(signal) !== 0) process.emit(signal, signal); // signal-exit, alone now, re-raises at once
     process.kill(process.pid, signal);

@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { safeState, FileBackend, type Checkpoint } from '../../lib/index';
 import type { CrashChildConfig } from '../fixtures/crash-child';
+import { bundleChild } from './bundle-child';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const CHILD_SCRIPT = path.join(REPO_ROOT, 'spec/fixtures/crash-child.ts');
@@ -25,32 +25,9 @@ const bundled = new Map<string, string | null>();
  * instead; so does a checkout where esbuild cannot be loaded.
  */
 export function childCommand(script: string = CHILD_SCRIPT): string[] {
-  if (!bundled.has(script)) bundled.set(script, process.env.CRASH_CHILD_RUNNER === 'tsx' ? null : bundleChild(script));
+  if (!bundled.has(script)) bundled.set(script, bundleChild(script));
   const out = bundled.get(script);
   return out ? [out] : ['--import', 'tsx', script];
-}
-
-function bundleChild(script: string): string | null {
-  let esbuild: { buildSync(o: Record<string, unknown>): unknown };
-  try {
-    esbuild = require(require.resolve('esbuild', { paths: [path.dirname(require.resolve('tsx/package.json', { paths: [REPO_ROOT] }))] }));
-  } catch {
-    return null;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safe-state-crash-child-'));
-  const out = path.join(dir, path.basename(script).replace(/\.ts$/, '.cjs'));
-  esbuild.buildSync({
-    entryPoints: [script],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: out,
-    tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
-    logLevel: 'error',
-  });
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  return out;
 }
 
 export type PhaseByte = 'B' | 'S' | 'F' | 'D';

@@ -43,10 +43,12 @@ describe.each(CASES)('4 shared workers on $kind ($loop) with random SIGKILLs', (
     const s = testServers();
     const dir = tempDir('safe-state-shared-kill-');
     const rng = prng(seedFor(`shared-kill-${kind}`));
-    const total = 4_000;
+    // long enough that the 8 kills (one every 250-700 ms) land before the job ends, also on a quiet
+    // machine: the same rate of items per worker whatever the limit
+    const total = 8_000;
     const base: Omit<SharedWorkerConfig, 'ledger'> = {
       kind, url: kind === 'redis' ? s.redisUrl : s.mysqlUrl, ns: namespace(), name: `shared kill ${kind}`,
-      total, chunkSize: 20, leaseMs: 1_000, sleepMs: 3, limit,
+      total, chunkSize: 20, leaseMs: 1_000, sleepMs: 3 * limit, limit,
     };
     const cmd = childCommand(CHILD);
     const workers: Worker[] = [];
