@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   else if (cfg.mode === 'for-await') await job.sequential(items);
   else {
     const sender = new Sender();
+    await cache.seen(''); // one use outside a transaction: on SQLite's single connection its first use must not join one
     for (const i of items) {
       const answer = await transaction(db.conn, (tx) => sender.send(i, tx));
       if (answer !== `sent ${i}`) throw new Error(`send(${i}) answered ${answer}`);

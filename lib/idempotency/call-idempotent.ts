@@ -12,6 +12,8 @@ import { jobStore } from './store-registry';
 import { argsKey } from './args-key';
 import { currentTransaction } from '../transaction/current-transaction';
 import { onTransactionEnd } from '../transaction/hooks';
+import { isSingleSession } from '../transaction/transaction';
+import { SafeStateError } from '../errors/safe-state-error';
 
 /** The scope of a definition's records for a this-value: `name`, or the derived `Class.method-<hash>`. @internal */
 export function scopeOf(def: IdempotentDefinition, thisArg: unknown): string {
@@ -92,7 +94,18 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
   const key = keyOf(def, thisArg, args, scope);
   const scoped = `${scope}\0${key}`;
   const { store, durability, waitMs, ttlMs } = targetOf(def);
-  await store.pin(waitMs);
+  const outer = currentTransaction.getStore();
+  const shared = outer && outer.state === 'active' ? store.sharedParticipant(outer) : null;
+  if (!(shared && store.tryPin())) {
+    if (outer && shared && store.leased && !store.everLoaded && isSingleSession(outer, shared.participant)) {
+      // taking the cache's lease (and creating its table) would run inside the caller's transaction
+      throw new SafeStateError(
+        'IDEMPOTENCY_CACHE_NOT_READY',
+        `${store.display} is used for the first time inside a transaction on its own database connection: its first use creates its table and takes its lease, which must not join your transaction; use the cache once before (e.g. await cache.seen('')), or give it a pool`,
+      );
+    }
+    await store.pin(waitMs);
+  }
   // when the result is recorded inside the caller's transaction, the key stays "running" (and the
   // store pinned) until that transaction ends: only then is the record committed or gone
   let handedOff = false;
@@ -102,7 +115,7 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
       if (recorded) return await reviveValue(recorded.text, 'result');
       // recorded earlier in the transaction this call runs in (waiting for its end would never end)
       const mine = store.uncommitted.get(scoped);
-      if (mine && mine.tx === currentTransaction.getStore()) return await reviveValue(mine.result.text, 'result');
+      if (mine && mine.tx === outer) return await reviveValue(mine.result.text, 'result');
       const running = store.running.get(scoped);
       if (!running) break;
       await running;
@@ -117,10 +130,9 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
       const result = await body.apply(thisArg, args);
       const text = serialize(result, `result of ${scope}(${JSON.stringify(key)})`);
       const stored = { expires: ttlMs === undefined ? 0 : Date.now() + ttlMs, text };
-      const tx = currentTransaction.getStore();
-      const via = tx && tx.state === 'active' ? store.sharedParticipant(tx) : null;
-      if (tx && via) {
-        await store.putResultInTransaction(tx, via, scoped, stored, durability);
+      const tx = outer;
+      if (tx && shared && tx.state === 'active') {
+        await store.putResultInTransaction(tx, shared, scoped, stored, durability);
         handedOff = true;
         store.uncommitted.set(scoped, { tx, result: stored });
         onTransactionEnd(tx, (outcome) => {

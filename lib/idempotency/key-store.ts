@@ -63,6 +63,16 @@ export class KeyStore {
     this.canAppend = this.sync ? typeof backend.appendSync === 'function' : typeof backend.append === 'function';
   }
 
+  /** Whether the store is shared between processes through a lease (a cache; not a job's records). */
+  get leased(): boolean {
+    return this.lease !== null;
+  }
+
+  /** Whether this process has read the store at least once (so its backend's table exists). */
+  get everLoaded(): boolean {
+    return this.loaded;
+  }
+
   /** Resolves when this process may use the store and its view is current; pair with {@link KeyStore.unpin}. */
   async pin(waitMs: number): Promise<void> {
     this.pins++;

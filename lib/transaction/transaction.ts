@@ -67,6 +67,16 @@ export function exclusiveObjects(tx: Transaction): readonly object[] {
   return exclusives.get(tx) ?? [];
 }
 
+const singleSessions = new WeakMap<Transaction, ReadonlySet<unknown>>();
+
+/**
+ * Whether participant `conn` of `tx` is a single connection (not a pool): everything else sent on
+ * it while the transaction is open becomes part of the transaction. @internal
+ */
+export function isSingleSession(tx: Transaction, conn: unknown): boolean {
+  return singleSessions.get(tx)?.has(conn) ?? false;
+}
+
 interface Guarded {
   handle: unknown;
   close(): void;
@@ -167,6 +177,7 @@ export class Transaction implements AsyncDisposable {
     }
     const tx = new Transaction(id, parts, branches, log, release, opts.completesItem);
     exclusives.set(tx, parts.flatMap((p) => (p.exclusive ? [p.exclusive] : [])));
+    singleSessions.set(tx, new Set(parts.filter((p) => p.exclusive).map((p) => p.conn)));
     try {
       runAfterBegin(tx);
     } catch (error) {

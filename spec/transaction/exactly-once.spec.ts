@@ -197,3 +197,37 @@ describe('@Idempotent({ key }) inside a transaction on the cache database', () =
     await cache.close();
   });
 });
+
+describe('@Idempotent({ key }) with a cache on a single connection (better-sqlite3)', () => {
+  it('refuses a first use inside a transaction on that connection; after one use outside, rollbacks and idle periods are fine', async () => {
+    const f = flavours.find((x) => x.name === 'better-sqlite3')!;
+    const db = f.conn as import('better-sqlite3').Database;
+    const effects = tableName('idem_sq');
+    await checker.createTable('sqlite', effects);
+    const cache = new IdempotencyCache({ name: tableName('cache'), backend: new SqlBackend(db, { table: tableName('ck') }) });
+    let runs = 0;
+    class Mailer {
+      @Idempotent({ key: (id: number) => `m${id}`, cache })
+      async send(id: number, tx: Transaction): Promise<string> {
+        runs++;
+        await f.insert(tx.of(db), effects, id);
+        return `sent ${id}`;
+      }
+    }
+    const m = new Mailer();
+    await expect(transaction(db, (tx) => m.send(1, tx))).rejects.toMatchObject({ code: 'IDEMPOTENCY_CACHE_NOT_READY' });
+    expect(runs).toBe(0);
+    await cache.seen('warm-up'); // creates the table, takes and later gives back the lease
+    await expect(transaction(db, async (tx) => {
+      await m.send(1, tx);
+      throw new Error('abort');
+    })).rejects.toThrow('abort');
+    expect(await transaction(db, (tx) => m.send(1, tx))).toBe('sent 1');
+    await new Promise((r) => setTimeout(r, 2_200)); // the idle lease is given back
+    expect(await transaction(db, (tx) => m.send(1, tx))).toBe('sent 1');
+    expect(await transaction(db, (tx) => m.send(2, tx))).toBe('sent 2');
+    expect(runs).toBe(3);
+    expect(await checker.ids('sqlite', effects)).toEqual([1, 2]);
+    await cache.close();
+  });
+});
