@@ -7,6 +7,7 @@
  * checkpoint on the next run and deleted with it. Also `@Idempotent({ key })` results recorded
  * inside the caller's transaction (SPEC §7).
  */
+import * as path from 'node:path';
 import { Idempotent, IdempotencyCache, SqlBackend, concurrently, safeState, transaction, type Transaction } from '../../lib/index';
 import { Checker, makeFlavours, tableName, type Flavour } from './flavours';
 
@@ -114,6 +115,36 @@ describe('exactly-once: when it applies', () => {
     seen = -1000;
     await job([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await checker.ids('postgres', effects)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('with twoPhase across MariaDB and PostgreSQL, the completion row is prepared and committed with both', async () => {
+    const my = flavours.find((x) => x.name === 'mysql2 promise pool')!;
+    const a = tableName('eo_2pc_my');
+    const b = tableName('eo_2pc_pg');
+    await checker.createTable('mysql', a);
+    await checker.createTable('postgres', b);
+    const backend = new SqlBackend(f().conn as never, { table: tableName('ck') });
+    backends.push(backend);
+    const decisionLog = path.join(checker.sqliteDir, 'decisions');
+    let failAt = 2;
+    const job = safeState(
+      async (items: number[]) => {
+        for await (const i of items) {
+          await transaction([my.conn, f().conn], { twoPhase: true, decisionLog }, async (tx) => {
+            await my.insert(tx.of(my.conn), a, i);
+            await f().insert(tx.of(f().conn), b, i);
+            if (i === failAt) throw new Error('abort');
+          });
+        }
+      },
+      { name: 'eo-two-phase', backend },
+    );
+    await expect(job([0, 1, 2, 3])).rejects.toThrow('abort');
+    expect((await backend.readRecords(job.jobName)).map((r) => r.record).sort()).toEqual(['0', '1']);
+    failAt = -1;
+    await job([0, 1, 2, 3]);
+    expect(await checker.ids('mysql', a)).toEqual([0, 1, 2, 3]);
+    expect(await checker.ids('postgres', b)).toEqual([0, 1, 2, 3]);
   });
 
   it('writes no record with completesItem: false, or when the backend uses another connection', async () => {
