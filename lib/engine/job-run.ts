@@ -66,10 +66,24 @@ export class JobRun {
     return this.inFlightKey;
   }
 
+  /** items whose completion committed with their transaction (exactly-once), until the body moves on */
+  private readonly committed = new Set<number>();
+
   /** Marks an item done in memory only (its completion is durable elsewhere: a committed record). */
   markCommitted(index: number, key: ItemKey | undefined): void {
     if (this.keyFn) this.doc.keys!.markDone(key!);
     else this.doc.progress.markDone(index);
+    this.committed.add(index);
+  }
+
+  /**
+   * Whether a save is due now that item `index` is done. An item whose completion committed with
+   * its transaction needs none of its own (its record is durable and the next run folds it in),
+   * unless something else waits to be written (state, fingerprints, a whole rewrite).
+   */
+  private saveDueFor(index: number): boolean {
+    if (this.committed.delete(index) && !this.writer.hasOtherThanProgress) return false;
+    return this.writer.due();
   }
 
   /** Key of an item (the `key` option), validated. */
@@ -155,9 +169,10 @@ export class JobRun {
     if (this.inFlight < 0) return false;
     if (this.keyFn) this.doc.keys!.markDone(this.inFlightKey!);
     else this.doc.progress.markDone(this.inFlight);
+    const index = this.inFlight;
     this.inFlight = -1;
     this.inFlightKey = undefined;
-    return this.writer.due();
+    return this.saveDueFor(index);
   }
 
   /** The body asked for the next item (sync iteration): the one in flight is done. */
@@ -189,7 +204,7 @@ export class JobRun {
   markConcurrent(index: number, key: ItemKey | undefined): boolean {
     if (this.keyFn) this.doc.keys!.markDone(key!);
     else this.doc.progress.markDone(index);
-    return this.writer.due();
+    return this.saveDueFor(index);
   }
 
   /**
@@ -227,6 +242,7 @@ export class JobRun {
 
   /** The item in flight was abandoned (iteration stopped): it stays undone. */
   abandon(): undefined {
+    if (this.inFlight >= 0) this.committed.delete(this.inFlight);
     this.closed = false;
     this.inFlight = -1;
     this.inFlightKey = undefined;

@@ -68,6 +68,11 @@ export class ProgressWriter {
     return this.fullDue || this.extra !== '' || this.doc.progress.hasPending || (this.doc.keys?.hasPending ?? false);
   }
 
+  /** Whether something besides progress marks waits to be written (a whole rewrite, state, fingerprints). */
+  get hasOtherThanProgress(): boolean {
+    return this.fullDue || this.extra !== '';
+  }
+
   /** Whether the time-based save interval has passed with something pending. */
   intervalDue(): boolean {
     return this.saveIntervalMs !== undefined && this.pending && Date.now() - this.lastSaveAt >= this.saveIntervalMs;

@@ -147,6 +147,31 @@ describe('exactly-once: when it applies', () => {
     expect(await checker.ids('postgres', b)).toEqual([0, 1, 2, 3]);
   });
 
+  it('makes no progress save of its own for an item whose completion committed with it', async () => {
+    const effects = tableName('eo_saves');
+    await checker.createTable('postgres', effects);
+    class Counting extends SqlBackend {
+      saves = 0;
+      override save(job: string, data: string): Promise<void> {
+        if (job.startsWith('eo-saves')) this.saves++;
+        return super.save(job, data);
+      }
+    }
+    const run = async (completesItem: boolean) => {
+      const backend = new Counting(f().conn as never, { table: tableName('ck') });
+      backends.push(backend);
+      const items = Array.from({ length: 60 }, (_, i) => 1000 * (completesItem ? 1 : 2) + i);
+      await safeState(async (xs: number[]) => {
+        for await (const i of xs) await transaction(f().conn, { completesItem }, (tx) => f().insert(tx.of(f().conn), effects, i));
+      }, { name: `eo-saves-${completesItem}`, backend })(items);
+      return backend.saves;
+    };
+    const exactlyOnce = await run(true);
+    const atLeastOnce = await run(false);
+    expect(atLeastOnce).toBeGreaterThanOrEqual(60); // one save per item (saveEvery 1)
+    expect(exactlyOnce).toBeLessThanOrEqual(1 + 16); // the run's first save, and the items whose fingerprint is recorded
+  });
+
   it('writes no record with completesItem: false, or when the backend uses another connection', async () => {
     const effects = tableName('eo_none');
     await checker.createTable('postgres', effects);

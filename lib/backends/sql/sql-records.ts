@@ -57,10 +57,9 @@ export class SqlRecords implements TransactionalRecords {
       d.querySync!(this.host.stmts.recordInsert, params);
       return;
     }
-    const driver = driverFor(handle);
-    const { recordGuard } = this.host.stmts;
-    if (recordGuard) await driver.query(recordGuard, guardKeys(this.host.table, name));
-    await driver.query(this.host.stmts.recordInsert, params);
+    const { recordInsertGuarded, recordInsert } = this.host.stmts;
+    if (recordInsertGuarded) await driverFor(handle).query(recordInsertGuarded, [...params, ...guardKeys(this.host.table, name)]);
+    else await driverFor(handle).query(recordInsert, params);
   }
 
   async readRecords(name: string, settle = false): Promise<StoredRecord[]> {

@@ -70,13 +70,14 @@ export interface SqlStatements {
    * a killed process sent, after that process's lock was freed.
    * - `recordListSettled`: `recordList` as a locking read that waits for transactions still
    *   inserting records in its range (MySQL/MariaDB: `LOCK IN SHARE MODE`); default `recordList`
-   * - `recordGuard`: run inside each transaction before its record insert, holding a shared lock
-   *   until the transaction ends; params: two int4 keys (PostgreSQL: `pg_advisory_xact_lock_shared`)
+   * - `recordInsertGuarded`: `recordInsert` that also takes a shared lock held until the
+   *   transaction ends; params: those of `recordInsert`, then two int4 keys (PostgreSQL:
+   *   `pg_advisory_xact_lock_shared`, in the same statement: no extra round trip)
    * - `recordSettle`: run before a settled read: waits for every such guard, then lets go at once
    *   (an autocommit statement); params: the same two keys (PostgreSQL: `pg_advisory_xact_lock`)
    */
   recordListSettled?: string;
-  recordGuard?: string;
+  recordInsertGuarded?: string;
   recordSettle?: string;
   recordDeleteAll: string;
   recordDeleteIn: string;

@@ -29,7 +29,9 @@ export const postgres: Dialect = {
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
       // the two-int4 advisory key space never meets the int8 one of the job locks
-      recordGuard: 'SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), CAST(? AS integer))',
+      recordInsertGuarded:
+        `INSERT INTO ${t} (id, job_name, data, updated_at) SELECT CAST(? AS VARCHAR(80)), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) ` +
+        'FROM (SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), CAST(? AS integer))) AS guard',
       recordSettle: 'SELECT pg_advisory_xact_lock(CAST(? AS integer), CAST(? AS integer))',
       recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
