@@ -18,6 +18,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENV, startMariaDb, startPostgres, startRedis, stopMariaDb, stopPostgres, stopRedis } from '../spec/setup/servers';
+import { redactUrl } from '../lib/util/redact-url';
 
 export type ServerKind = 'redis' | 'mysql' | 'postgres';
 
@@ -41,16 +42,6 @@ export interface SoakServers {
   stop(): void;
 }
 
-/** `url` with its password masked. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
 function reachable(url: string, timeoutMs = 3_000): Promise<boolean> {
   let host: string;
@@ -95,8 +86,8 @@ export async function resolveSoakServers(kinds: readonly ServerKind[], log: (lin
       continue;
     }
     const url = process.env[name]!;
-    if (await reachable(url)) found[kind] = { url, source: `${name}=${maskUrl(url)}` };
-    else missing[kind] = `${name}=${maskUrl(url)} does not answer`;
+    if (await reachable(url)) found[kind] = { url, source: `${name}=${redactUrl(url)}` };
+    else missing[kind] = `${name}=${redactUrl(url)} does not answer`;
   }
   let root: string | null = null;
   const started: ServerKind[] = [];
@@ -123,7 +114,7 @@ export async function resolveSoakServers(kinds: readonly ServerKind[], log: (lin
         try {
           const url = await STARTERS[kind].start(dir);
           started.push(kind);
-          found[kind] = { url, source: `throwaway server ${maskUrl(url)}` };
+          found[kind] = { url, source: `throwaway server ${redactUrl(url)}` };
           log(`${SERVER_LABELS[kind]}: started a throwaway server in ${Date.now() - t0} ms`);
         } catch (e) {
           // a partly started server (e.g. up but its user not created) is stopped with the others

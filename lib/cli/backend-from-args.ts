@@ -8,6 +8,7 @@ import { BackendError } from '../errors/backend-error';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { BackendArgs } from './args';
 import { displayPath } from './format';
+import { redactUrl } from '../util/redact-url';
 
 /** The backend the command line chose, with what the commands need to talk about it. @internal */
 export interface SelectedBackend {
@@ -25,16 +26,6 @@ export interface SelectedBackend {
   close(): Promise<void>;
 }
 
-/** A server URL for messages: its password replaced by `***`. */
-function redacted(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
 /** A Redis or SQL backend, with nothing to add for `list`. */
 function serverBackend(backend: StateBackend, where: string, info: SelectedBackend['info']): SelectedBackend {
@@ -50,7 +41,7 @@ function serverBackend(backend: StateBackend, where: string, info: SelectedBacke
  */
 export function backendFromArgs(args: BackendArgs): SelectedBackend {
   if (args.redis !== undefined) {
-    const location = redacted(args.redis);
+    const location = redactUrl(args.redis);
     return serverBackend(RedisBackend.fromUrl(args.redis), location, { type: 'redis', location });
   }
   if (args.sqlite !== undefined) {
@@ -63,9 +54,9 @@ export function backendFromArgs(args: BackendArgs): SelectedBackend {
     const url = args[flag];
     if (url === undefined) continue;
     if (!new RegExp(`^${flag === 'mysql' ? '(mysql|mariadb)' : 'postgres(ql)?'}://`, 'i').test(url)) {
-      throw new InvalidOptionsError(flag, `--${flag} needs a ${flag === 'mysql' ? 'mysql://' : 'postgres://'} URL (got ${JSON.stringify(redacted(url))})`);
+      throw new InvalidOptionsError(flag, `--${flag} needs a ${flag === 'mysql' ? 'mysql://' : 'postgres://'} URL (got ${JSON.stringify(redactUrl(url))})`);
     }
-    const location = redacted(url);
+    const location = redactUrl(url);
     return serverBackend(SqlBackend.fromUrl(url), location, { type: flag, location });
   }
   const backend = new FileBackend({ dir: args.dir ?? '.safe_state' });
