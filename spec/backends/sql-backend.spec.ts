@@ -9,7 +9,7 @@ import { Client, Pool } from 'pg';
 import { knex } from 'knex';
 import { SqlBackend, safeState, BackendError, InvalidOptionsError, JobLockedError, type LockHolder } from '../../lib/index';
 import { range, tempDir } from '../helpers';
-import { freePort, testServers } from '../setup/servers';
+import { testServers } from '../setup/servers';
 
 const me = (): LockHolder => ({ pid: process.pid, host: os.hostname(), since: Date.now(), startTime: null });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -150,7 +150,7 @@ describe('SqlBackend errors', () => {
   });
 
   it('fails fast when nothing listens: mysql2 pool, pg pool, knex', async () => {
-    const port = await freePort();
+    const port = 1; // nothing listens there (a random free port could be taken meanwhile by another test file's server)
     const pool = mysql.createPool({ host: '127.0.0.1', port, user: 'x' });
     const pgPool = new Pool({ host: '127.0.0.1', port, user: 'x' });
     const k = knex({ client: 'pg', connection: { host: '127.0.0.1', port, user: 'x' }, log: { warn: () => undefined } });
