@@ -345,8 +345,7 @@ export class SqlBackend extends StateBackend {
 
   /** Deletes the job's checkpoint and the records its transactions wrote (see docs/transactions.md). */
   async delete(jobName: string): Promise<void> {
-    await this.run(`cannot delete job '${jobName}'`, this.stmts.delete, [this.idOf(jobName)]);
-    await this.records.deleteAll(jobName);
+    await this.records.deleteWithRecords(this.idOf(jobName), jobName);
   }
 
   /** @internal */

@@ -77,9 +77,13 @@ export class SqlRecords implements TransactionalRecords {
     }
   }
 
-  /** Deletes every record of entry `name` (the entry itself is being deleted). */
-  async deleteAll(name: string): Promise<void> {
-    await this.host.run(`cannot delete the records of '${name}'`, this.host.stmts.recordDeleteAll, [recordPattern(name)]);
+  /**
+   * Deletes the entry's row (id `rowId`) and all its records in one statement: a crash cannot leave
+   * one without the other (records without their checkpoint would be stray; a checkpoint without the
+   * records that complete it would run those items again).
+   */
+  async deleteWithRecords(rowId: string, name: string): Promise<void> {
+    await this.host.run(`cannot delete '${name}'`, this.host.stmts.recordDeleteAll, [rowId, recordPattern(name)]);
   }
 }
 

@@ -36,8 +36,6 @@ export interface SqlStatements {
   load: string;
   /** params: id → rows [[1]] */
   exists: string;
-  /** params: id */
-  delete: string;
   /** → rows [[job_name]] of checkpoint rows */
   list: string;
   /** upsert of a lock row. params: id, job_name, holder, expires_at, updated_at */
@@ -60,7 +58,7 @@ export interface SqlStatements {
    * beside the entry's row, inserted through a user's transaction.
    * - `recordInsert`: params: id, job_name, data, updated_at
    * - `recordList`: params: id pattern (`rec:<h>:%`) → rows [[id, data]], oldest first
-   * - `recordDeleteAll`: params: id pattern
+   * - `recordDeleteAll`: the entry's row and its records, in one statement; params: id, id pattern
    * - `recordDeleteIn`: `DELETE … WHERE id IN ` to complete with a parenthesized list of `?`
    */
   recordInsert: string;

@@ -28,7 +28,6 @@ export const mysql: Dialect = {
       upsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE data = VALUES(data), updated_at = VALUES(updated_at)`,
       load: `SELECT data FROM ${t} WHERE id = ?`,
       exists: `SELECT 1 FROM ${t} WHERE id = ?`,
-      delete: `DELETE FROM ${t} WHERE id = ?`,
       list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,
       lockRow: `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE holder = VALUES(holder), expires_at = VALUES(expires_at), updated_at = VALUES(updated_at)`,
       lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
@@ -36,7 +35,7 @@ export const mysql: Dialect = {
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
       recordListSettled: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id LOCK IN SHARE MODE`,
-      recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
+      recordDeleteAll: `DELETE FROM ${t} WHERE id = ? OR id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },

@@ -21,7 +21,6 @@ export const postgres: Dialect = {
       upsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`,
       load: `SELECT data FROM ${t} WHERE id = ?`,
       exists: `SELECT 1 FROM ${t} WHERE id = ?`,
-      delete: `DELETE FROM ${t} WHERE id = ?`,
       list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,
       lockRow: `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at`,
       lockHolder: `SELECT holder, expires_at FROM ${t} WHERE id = ?`,
@@ -33,7 +32,7 @@ export const postgres: Dialect = {
         `INSERT INTO ${t} (id, job_name, data, updated_at) SELECT CAST(? AS VARCHAR(80)), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) ` +
         'FROM (SELECT pg_advisory_xact_lock_shared(CAST(? AS integer), CAST(? AS integer))) AS guard',
       recordSettle: 'SELECT pg_advisory_xact_lock(CAST(? AS integer), CAST(? AS integer))',
-      recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
+      recordDeleteAll: `DELETE FROM ${t} WHERE id = ? OR id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },

@@ -22,7 +22,6 @@ export const sqlite: Dialect = {
         `ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at RETURNING id`,
       load: `SELECT data FROM ${t} WHERE id = ?`,
       exists: `SELECT 1 FROM ${t} WHERE id = ?`,
-      delete: `DELETE FROM ${t} WHERE id = ?`,
       list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,
       lockRow: `INSERT INTO ${t} (id, job_name, holder, expires_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
       leaseTake:
@@ -34,7 +33,7 @@ export const sqlite: Dialect = {
       unlockRow: `DELETE FROM ${t} WHERE id = ? AND holder = ?`,
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
-      recordDeleteAll: `DELETE FROM ${t} WHERE id LIKE ?`,
+      recordDeleteAll: `DELETE FROM ${t} WHERE id = ? OR id LIKE ?`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },
