@@ -7,6 +7,7 @@ import { encodeFull, encodeSnapshot, decodeCheckpoint } from '../lib/state/check
 import { COMPACT_BYTES, COMPACT_BYTES_PER_RECORD, COMPACT_RECORDS } from '../lib/engine/progress-writer';
 import type { LoopTiming } from './loop-timing';
 import { median } from './stats';
+import { prng } from '../spec/crash/crash-harness'; // seeded (mulberry32): every run measures the same keys
 
 /**
  * The `key` option at scale: how large the checkpoint of a job with many done keys is, what a
@@ -66,18 +67,6 @@ export interface KeyStorageReport {
   shapes: KeyShape[];
   jobs: KeyJob[];
   compaction: KeyCompaction;
-}
-
-/** Seeded PRNG (mulberry32), so every run measures the same keys. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SHAPES: Array<{ id: string; label: string; make(n: number): ItemKey[] }> = [

@@ -82,7 +82,7 @@ export class JobRun {
    * unless something else waits to be written (state, fingerprints, a whole rewrite).
    */
   private saveDueFor(index: number): boolean {
-    if (this.committed.delete(index) && !this.writer.hasOtherThanProgress) return false;
+    if (this.committed.size !== 0 && this.committed.delete(index) && !this.writer.hasOtherThanProgress) return false;
     return this.writer.due();
   }
 
