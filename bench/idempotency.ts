@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { FileBackend, IdempotencyCache } from '../lib/index';
 
 /**
@@ -99,9 +100,10 @@ export async function idempotencyBench(dir: string, keys: number, ops: number, p
       await big.close(); // give the lease back, so the fresh object can take it
       // another path to the directory: a separate in-memory set, as in a new process (a FileBackend
       // over the same path would share the big cache's, which is already in memory)
-      const alias = `${dir}-alias-${aliases++}`;
-      fs.symlinkSync(dir, alias);
-      const fresh = new IdempotencyCache({ name: 'bench-big', backend: new FileBackend({ dir: alias }), durability: 'process' });
+      // (the link is to the parent: a state directory that is itself a link is refused)
+      const alias = `${path.dirname(dir)}-alias-${aliases++}`;
+      fs.symlinkSync(path.dirname(dir), alias);
+      const fresh = new IdempotencyCache({ name: 'bench-big', backend: new FileBackend({ dir: path.join(alias, path.basename(dir)) }), durability: 'process' });
       const t = performance.now();
       if (!(await fresh.seen('user-0'))) throw new Error('the reopened cache lost its keys');
       const us = ((performance.now() - t) * 1000) / keys;

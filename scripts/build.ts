@@ -7,11 +7,16 @@
  *   compiles one module at start-up instead of about 140, which is most of what loading safe-state
  *   costs (see docs/benchmarks.md, "Where the resume latency goes").
  * - `dist/cli/main.js`: the command line (package.json `bin`), bundled the same way.
+ * - `dist/blocking-worker.js`: the worker thread that saves for a plain `for..of` on Redis and the
+ *   network SQL databases while the loop waits (lib/backends/blocking/), found beside `index.js`.
  * - `dist/**\/*.d.ts`: the type declarations, one per source file, from tsc.
  *
- * Packages stay outside the bundles: dependencies (proper-lockfile, devalue) and the optional
- * drivers are `require()`d from node_modules at run time, at the place and the moment the sources
- * require them (so the lazily loaded ones stay lazy). Names are kept (`keepNames`): error classes
+ * devalue is bundled in: it ships as an ES module only, which jest's module loader (and every
+ * CommonJS-only loader) cannot `require()`, so a user's jest test failed as soon as a checkpoint or
+ * an `@Idempotent` record was read back; bundled, it also costs nothing to resolve at start-up.
+ * Other packages stay outside the bundles: proper-lockfile and the optional drivers are
+ * `require()`d from node_modules at run time, at the place and the moment the sources require them
+ * (so the lazily loaded ones stay lazy). Names are kept (`keepNames`): error classes
  * name themselves after their class.
  *
  * Usage: `tsx scripts/build.ts [outDir]` (default `dist`; the directory is emptied first).
@@ -24,12 +29,128 @@ import * as esbuild from 'esbuild';
 /** The repository root. */
 export const ROOT = path.resolve(__dirname, '..');
 
+/** Packages left outside the bundles (`require()`d at run time): everything but devalue. */
+const EXTERNAL = ['proper-lockfile', 'reflect-metadata', 'ioredis', 'mysql2', 'better-sqlite3', 'knex', 'pg', '@opentelemetry/api'];
+
+/**
+ * Test-only hooks (lib/util/test-phase.ts, lib/transaction/test-points.ts: the crash tests' phase
+ * pipe, `SAFE_STATE_TEST_*` environment variables) stay out of the published build. Their sources
+ * test a constant that only this build defines (`true`); the files that mention it are compiled
+ * with that definition and esbuild's syntax folding (`if (true) return null`, `false ? … : ''`), so
+ * the hook code and the variable names are gone from dist/, while the rest of the bundle is left
+ * unminified. The tests run lib/ itself (ts-jest, tsx) or their own bundles of it, where the
+ * constant is undefined and the hooks work.
+ */
+export const TEST_HOOKS_CONSTANT = 'SAFE_STATE_BUILD_WITHOUT_TEST_HOOKS';
+
+/** The esbuild plugin that compiles the files testing {@link TEST_HOOKS_CONSTANT} without their test hooks. */
+export const withoutTestHooks: esbuild.Plugin = {
+  name: 'safe-state-without-test-hooks',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]lib[\\/].*\.ts$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      if (!source.includes(TEST_HOOKS_CONSTANT)) return undefined; // esbuild's own loader
+      const out = await esbuild.transform(source, {
+        loader: 'ts',
+        format: 'esm',
+        target: 'node20',
+        define: { [TEST_HOOKS_CONSTANT]: 'true' },
+        minifySyntax: true, // folds the conditions on the constant and drops what they guard
+        sourcemap: 'inline', // lines still map to the source file
+        sourcesContent: false, // whose text, with the hooks, is not embedded either
+        sourcefile: args.path,
+        tsconfigRaw: fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'),
+      });
+      if (out.code.includes('SAFE_STATE_TEST')) throw new Error(`build: ${args.path} still reads a test hook after folding ${TEST_HOOKS_CONSTANT}`);
+      return { contents: out.code, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * The rest of the hooks' trail in `outDir`: the source maps embed each source's text
+ * (`sourcesContent`), which for the hook files still holds the hooks (their entry becomes null; the
+ * mappings stay), and tsc wrote declarations for those internal files, which no public declaration
+ * imports (they are removed). Fails when any file of `outDir` still names a `SAFE_STATE_TEST_`
+ * variable.
+ */
+export function removeTestHookTraces(outDir: string): void {
+  const files = fs.readdirSync(outDir, { recursive: true, encoding: 'utf8' }).map((f) => path.join(outDir, f)).filter((f) => fs.statSync(f).isFile());
+  const hookDeclarations = hookSources().map((rel) => path.join(outDir, rel.replace(/\.ts$/, '.d.ts')));
+  for (const f of hookDeclarations) fs.rmSync(f, { force: true });
+  for (const f of files) {
+    if (!fs.existsSync(f)) continue;
+    if (f.endsWith('.map')) {
+      const map = JSON.parse(fs.readFileSync(f, 'utf8')) as { sourcesContent?: (string | null)[] };
+      if (map.sourcesContent?.some((c) => c?.includes(TEST_HOOKS_CONSTANT))) {
+        map.sourcesContent = map.sourcesContent.map((c) => (c?.includes(TEST_HOOKS_CONSTANT) ? null : c));
+        fs.writeFileSync(f, JSON.stringify(map));
+      }
+    }
+    const text = fs.readFileSync(f, 'utf8');
+    if (text.includes('SAFE_STATE_TEST_')) throw new Error(`build: ${f} still names a test hook (SAFE_STATE_TEST_*)`);
+    for (const d of hookDeclarations) {
+      const stem = path.basename(d, '.d.ts');
+      if (f.endsWith('.d.ts') && new RegExp(`from '[^']*/${stem}(\\.js)?'`).test(text)) throw new Error(`build: ${f} imports the removed declarations of ${stem}`);
+    }
+  }
+}
+
+/** The files of lib/ that hold test hooks (that test {@link TEST_HOOKS_CONSTANT}), relative to lib/. */
+function hookSources(): string[] {
+  const lib = path.join(ROOT, 'lib');
+  return fs.readdirSync(lib, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && fs.readFileSync(path.join(lib, f), 'utf8').includes(TEST_HOOKS_CONSTANT));
+}
+
 /** What {@link bundle} wrote. */
 export interface Bundles {
-  /** the package's main file (`<outDir>/index.js`) */
+  /** the package's main file, CommonJS (`<outDir>/index.js`): `require('safe-state')` */
   index: string;
+  /** the ES module build (`<outDir>/index.mjs`): what bundlers take (the `module` condition) */
+  esm: string;
+  /** Node's `import` entry (`<outDir>/index.node.mjs`): re-exports the CommonJS build, so one instance */
+  nodeImport: string;
   /** the command line (`<outDir>/cli/main.js`) */
   cli: string;
+  /** the save worker of plain `for..of` loops (`<outDir>/blocking-worker.js`, beside index.js) */
+  worker: string;
+}
+
+/**
+ * The ES module build needs `require` for what the sources load lazily (optional drivers, some
+ * node: modules): esbuild turns those calls into a `__require` shim that throws "Dynamic require of
+ * … is not supported" unless a `require` is in scope. The build replaces the shim with a require of
+ * its own made from its URL, under a name of its own: declaring `require` itself would clash with the
+ * `const require = createRequire(import.meta.url)` banner that users put on their ESM bundles.
+ * proper-lockfile (CommonJS) is bundled into it, so a user's self-contained ESM bundle needs no
+ * node_modules for it. A CommonJS bundle of an application that imports safe-state (esbuild or
+ * webpack pick this build by its `module` condition) has an empty `import.meta` but a `__filename`:
+ * the require is then made from that. (A bare `require` would not do: bundlers rewrite it into their
+ * own shims.)
+ */
+const ESM_BANNER = "import { createRequire as __safeStateCreateRequire } from 'node:module';";
+const ESM_REQUIRE = 'var __require = __safeStateCreateRequire(import.meta.url || __filename);\n';
+const ESM_SHIM = /var __require = \/\* @__PURE__ \*\/ \(\(x\) => typeof require !== "undefined"[\s\S]*?\n\}\);\n/;
+
+/** Packages left outside the ES module build: the optional drivers, loaded when used. */
+const ESM_EXTERNAL = EXTERNAL.filter((p) => p !== 'proper-lockfile');
+
+function patchEsmRequire(file: string): void {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!ESM_SHIM.test(text)) throw new Error(`build: esbuild's __require shim not found in ${file}; update ESM_SHIM in scripts/build.ts`);
+  // as many lines as the shim had, so that the source map stays true
+  fs.writeFileSync(file, text.replace(ESM_SHIM, (shim) => ESM_REQUIRE + '\n'.repeat(shim.split('\n').length - 2)));
+}
+
+/**
+ * Node's `import` entry: the CommonJS build's exports, re-exported. Node then has one instance of
+ * safe-state whether an application imports or requires it (no dual-package hazard); bundlers take
+ * the real ES module build instead, once for both.
+ */
+function nodeImportEntry(index: string): string {
+  const names = Object.keys(require(index) as object).filter((n) => n !== 'default' && n !== '__esModule').sort();
+  return `// Node's \`import 'safe-state'\`: the CommonJS build's exports (one instance for import and require).\nexport { ${names.join(', ')} } from './index.js';\n`;
 }
 
 /** Bundles the library and the command line into `outDir` (created when missing). */
@@ -41,22 +162,43 @@ export async function bundle(outDir: string): Promise<Bundles> {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    external: EXTERNAL,
     keepNames: true,
     sourcemap: true,
     tsconfig: path.join(ROOT, 'tsconfig.json'),
+    plugins: [withoutTestHooks],
     logLevel: 'error',
   };
+  const esm = path.join(outDir, 'index.mjs');
+  const nodeImport = path.join(outDir, 'index.node.mjs');
   await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'index.ts')], outfile: index });
+  await esbuild.build({ ...common, format: 'esm', external: ESM_EXTERNAL, banner: { js: ESM_BANNER }, entryPoints: [path.join(ROOT, 'lib', 'index.ts')], outfile: esm });
+  patchEsmRequire(esm);
+  fs.writeFileSync(nodeImport, nodeImportEntry(index));
+  // the ES module entries' types: the CommonJS declarations, re-exported
+  fs.writeFileSync(path.join(outDir, 'index.d.mts'), "export * from './index.js';\n");
   await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'cli', 'main.ts')], outfile: cli });
   fs.chmodSync(cli, 0o755);
-  return { index, cli };
+  const worker = path.join(outDir, 'blocking-worker.js');
+  await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'backends', 'blocking', 'blocking-worker.ts')], outfile: worker });
+  return { index, esm, nodeImport, cli, worker };
 }
+
+/**
+ * The public declarations use Node's types (`Buffer`, `node:crypto`, `AsyncLocalStorage`,
+ * `Symbol.asyncDispose`): the entry declaration says so itself, so that they load in a project whose
+ * tsconfig lists `types` without "node" or that never named @types/node. package.json declares
+ * @types/node as an optional peer dependency: a TypeScript project on Node has it already, and its
+ * version should follow that project's Node version, not ours; JavaScript users need none.
+ */
+const NODE_TYPES_REFERENCE = '/// <reference types="node" />\n';
 
 /** The type declarations (tsc, `--emitDeclarationOnly`) into `outDir`. */
 export function declarations(outDir: string): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.json'), '--emitDeclarationOnly', '--outDir', outDir], { stdio: 'inherit' });
+  const index = path.join(outDir, 'index.d.ts');
+  fs.writeFileSync(index, NODE_TYPES_REFERENCE + fs.readFileSync(index, 'utf8'));
 }
 
 async function main(): Promise<void> {
@@ -64,6 +206,7 @@ async function main(): Promise<void> {
   fs.rmSync(outDir, { recursive: true, force: true }); // no per-file .js left from an older build
   declarations(outDir);
   const out = await bundle(outDir);
+  removeTestHookTraces(outDir);
   process.stdout.write(`built ${path.relative(process.cwd(), out.index)}, ${path.relative(process.cwd(), out.cli)} and the declarations\n`);
 }
 

@@ -22,3 +22,40 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () =
     );
   });
 }
+
+/**
+ * Remembers that a server went silent, so that one operation timeout bounds a whole failure path.
+ * When an operation gets no answer within the timeout, the server is "known silent" for the next
+ * `timeoutMs` unless an answer arrives meanwhile: operations during that window fail (or, for a
+ * release, give up) at once instead of waiting a timeout each. A job whose save timed out then
+ * fails after one timeout, not one per operation of its failure path (the failure save, the
+ * release); once the window has passed, operations are sent again, so a later run works as soon as
+ * the server answers again.
+ * @internal
+ */
+export class ServerSilence {
+  /** when an operation last got no answer (ms since the epoch), 0 when the server answered since */
+  private since = 0;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** An operation got no answer within the timeout. */
+  noAnswer(): void {
+    this.since = Date.now();
+  }
+
+  /** The server answered (a reply or an error reply: it is not silent). */
+  answered(): void {
+    this.since = 0;
+  }
+
+  /** Whether the server is known silent (see the class description). */
+  get silent(): boolean {
+    return this.since !== 0 && Date.now() - this.since < this.timeoutMs;
+  }
+
+  /** The error an operation fails with while the server is known silent. */
+  error(): Error {
+    return new Error(`the server has not answered since an operation got no answer within ${this.timeoutMs} ms ${Date.now() - this.since} ms ago; not waiting again`);
+  }
+}

@@ -1,6 +1,7 @@
 import type { BackendLock, LockHolder } from './lock';
 import { inProcessLock } from './in-process-lock';
 import type { SharedChunkStore } from './shared-chunks';
+import type { WorkerSpec } from './blocking/worker-spec';
 
 /**
  * How far a save must get before it counts.
@@ -55,6 +56,10 @@ export interface WriteOptions {
  * - `close`: releases connections the backend opened itself.
  * - `sharedChunks`: chunks with expiring leases for `workers: 'shared'` (see {@link SharedChunkStore});
  *   without it a backend refuses shared jobs.
+ * - `workerSpec` (built-in backends only): how a worker thread opens the same backend on a
+ *   connection of its own, so that a plain `for..of` can block on an asynchronous save. A backend of
+ *   yours whose `save` returns a promise gets a one-time warning in `for..of` instead: use
+ *   `for await`, or give it `saveSync` (and `appendSync`).
  *
  * @example
  * ```ts
@@ -148,6 +153,16 @@ export abstract class StateBackend {
    * shared jobs: the engine refuses them with `InvalidOptionsError` naming `workers`.
    */
   sharedChunks?(): SharedChunkStore;
+
+  /**
+   * Optional, for the built-in network backends: how a worker thread can open this backend on a
+   * connection of its own (plain data), with the run's lock state for `jobName`, or `null` when it
+   * cannot be described. A plain `for..of` over such a backend saves through that worker and waits
+   * for each save (`Atomics.wait`), so item k is stored before item k+1 is handed out.
+   * @internal
+   * @param jobName - the job whose run saves
+   */
+  workerSpec?(jobName: string): WorkerSpec | null;
 
   /** Releases resources the backend opened itself (files, connections). The default does nothing. */
   async close(): Promise<void> {}

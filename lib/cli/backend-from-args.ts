@@ -59,7 +59,7 @@ export function backendFromArgs(args: BackendArgs): SelectedBackend {
     const location = redactUrl(url);
     return serverBackend(SqlBackend.fromUrl(url), location, { type: flag, location });
   }
-  const backend = new FileBackend({ dir: args.dir ?? '.safe_state' });
+  const backend = new FileBackend({ dir: args.dir }) /* default: SAFE_STATE_DIR, else .safe_state */;
   return {
     backend,
     where: `directory ${displayPath(backend.dir)}`,

@@ -13,7 +13,7 @@ commands:
   help [command]            this text, or the help of one command
 
 where the checkpoints are (one of):
-  --dir DIR                 a FileBackend directory (default: .safe_state)
+  --dir DIR                 a FileBackend directory (default: $SAFE_STATE_DIR, else .safe_state)
   --redis URL               a RedisBackend, e.g. redis://localhost:6379
   --sqlite FILE             a SqlBackend on a SQLite database file
   --mysql URL               a SqlBackend on MySQL, e.g. mysql://user@host/db
@@ -45,8 +45,9 @@ checkpoint is unreadable (the table still lists every job).
 
 One job in detail: where its checkpoint is, done items (as ranges) and the item the next run starts
 with, runs, when it started and was last updated, the last failure with its stack, the state saved
-with checkpoint(), the job's fields at the failure, and stored results. Reading never runs code from
-the checkpoint and never opens connections for saved live objects.
+with checkpoint(), the job's fields at the failure, and stored results. Values under names that mark a secret
+(apiKey, dbPassword, x-auth-token, ...) print as [redacted], URL passwords as ***. Reading never
+runs code from the checkpoint and never opens connections for saved live objects.
 `,
   clear: `usage: safe-state clear <job> [backend option] [--json]
 

@@ -1,7 +1,9 @@
 import { deserializeInert } from '../state/serializer';
 import type { JobEntry, JobReport } from './read-job';
-import { doneRangesText, firstUndone } from './job-details';
+import { doneKeyRangesText, doneRangesText, firstUndone } from './job-details';
 import { errorCodeOf, exitCodeOf } from './exit-codes';
+import { Redacted, redactForDisplay } from './redacted';
+import { jsonForTerminal } from '../util/terminal-text';
 
 /** A JSON value. @internal */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -10,7 +12,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  * A JSON-safe copy of a value read from a checkpoint (saved state, frozen fields, results, which
  * devalue keeps as Map, Set, Date, BigInt, typed arrays, cycles): Date → ISO string, BigInt →
  * decimal string, Map → `{ "$map": [[key, value], …] }`, Set and typed arrays → arrays,
- * `undefined` and functions → null, a repeated reference on the current path → `"[Circular]"`.
+ * `undefined` and functions → null, a repeated reference on the current path → `"[Circular]"`,
+ * a value masked for display ({@link Redacted}) → `{ "$redacted": true }`.
  * @internal
  */
 export function toJsonValue(value: unknown, seen: Set<object> = new Set()): Json {
@@ -29,6 +32,7 @@ export function toJsonValue(value: unknown, seen: Set<object> = new Set()): Json
       return null;
   }
   const obj = value as object;
+  if (obj instanceof Redacted) return { $redacted: true };
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (seen.has(obj)) return '[Circular]';
   seen.add(obj);
@@ -67,15 +71,20 @@ export function jobJson(entry: JobEntry): { [key: string]: Json } {
   };
 }
 
-/** Everything about one job, as `show --json` prints it. @internal */
+/**
+ * Everything about one job, as `show --json` prints it. Values under secret-marking names in the
+ * saved state, frozen fields and results are masked (`{ "$redacted": true }`).
+ * @internal
+ */
 export function jobDetailJson(r: JobReport): { [key: string]: Json } {
   const { doc } = r;
-  const inert = (text: string | null) => (text === null ? null : toJsonValue(deserializeInert(text)));
+  const inert = (text: string | null) => (text === null ? null : toJsonValue(redactForDisplay(deserializeInert(text))));
   return {
     ...jobJson(r),
     nextItem: firstUndone(r),
     doneRanges: r.keyed ? null : doneRangesText(doc.progress),
-    doneKeys: doc.keys ? [...doc.keys.keys] : null,
+    doneKeys: doc.keys ? [...doc.keys.otherKeys()] : null,
+    doneKeyRanges: doc.keys ? doneKeyRangesText(doc.keys) : null,
     state: inert(doc.state),
     frozenState: inert(doc.frozenState),
     results: [...doc.results].map(([k, v]) => ({ key: JSON.parse(k) as Json, value: inert(v) })),
@@ -93,7 +102,12 @@ export function errorJson(error: unknown): { error: { [key: string]: Json } } {
   };
 }
 
-/** JSON text for stdout: two-space indentation and a final newline. @internal */
+/**
+ * JSON text for stdout: two-space indentation and a final newline. Characters a terminal would
+ * act on (C1 controls, bidi controls, invisible ones) are written as `\uXXXX` escapes, so the text
+ * is safe on a terminal and parses to exactly the same values.
+ * @internal
+ */
 export function printJson(value: Json | { [key: string]: Json }): string {
-  return JSON.stringify(value, null, 2) + '\n';
+  return jsonForTerminal(JSON.stringify(value, null, 2)) + '\n';
 }

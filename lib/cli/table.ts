@@ -1,3 +1,5 @@
+import { terminalText } from '../util/terminal-text';
+
 /** One column of a text table. @internal */
 export interface Column {
   /** header text */
@@ -24,10 +26,13 @@ function cut(text: string, max: number): string {
 /**
  * Renders rows under a header, columns separated by two spaces, numbers right-aligned. With
  * `maxWidth` (a terminal's width), the columns marked `shrink` are cut (ending in `…`) so lines
- * fit; without it nothing is cut. Lines carry no trailing spaces.
+ * fit; without it nothing is cut. Lines carry no trailing spaces. Every cell is made terminal-safe
+ * first (control characters, newlines and bidi controls become visible escapes, see
+ * util/terminal-text.ts), so one row is one line and the widths are those of what is printed.
  * @internal
  */
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[], maxWidth?: number): string {
+export function renderTable(columns: readonly Column[], rawRows: readonly (readonly string[])[], maxWidth?: number): string {
+  const rows = rawRows.map((r) => r.map((cell) => terminalText(cell ?? '')));
   const widths = columns.map((c, i) => Math.max(width(c.title), ...rows.map((r) => width(r[i] ?? ''))));
   if (maxWidth !== undefined) {
     const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);

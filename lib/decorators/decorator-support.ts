@@ -1,7 +1,7 @@
 /**
  * Pieces every safe-state method decorator shares: recognising a standard decorator context,
- * the message for a legacy (experimentalDecorators) call, and finding the class that defines a
- * decorated method.
+ * the message for a call that is neither form, and finding the class that defines a decorated
+ * method.
  * @internal
  */
 
@@ -10,9 +10,13 @@ export function isContext(v: unknown): v is DecoratorContext {
   return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
 }
 
-/** The TypeError message for a decorator called the legacy way (target, key, descriptor). @internal */
-export function legacyMessage(decorator: string, plainForm: string): string {
-  return `${decorator} is a standard (TC39 stage-3) decorator, but it was called the legacy way (target, key, descriptor): turn off 'experimentalDecorators' in tsconfig.json, or wrap the function with ${plainForm}(fn, options) instead`;
+/**
+ * The TypeError message for a decorator called with arguments that are neither the standard
+ * `(value, context)` nor the legacy `(target, key, descriptor)` (see legacy-call.ts).
+ * @internal
+ */
+export function badCallMessage(decorator: string, plainForm: string): string {
+  return `${decorator} was called with arguments that are neither a standard decorator's (value, context) nor a legacy (experimentalDecorators) decorator's (target, key, descriptor): apply it to a method, or wrap the function with ${plainForm}(fn, options) instead`;
 }
 
 /** The prototype (or class, for static methods) that owns `method` as `wrapper`, walking up from `from`. @internal */

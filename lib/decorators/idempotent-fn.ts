@@ -1,4 +1,4 @@
-import { callerFile } from '../engine/job-name';
+import { definitionModule, underivableName, NO_MODULE } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
 import { callIdempotent } from '../idempotency/call-idempotent';
@@ -27,15 +27,14 @@ export function idempotent<F extends (...args: any[]) => Promise<any>>(
 ): F {
   if (typeof fn !== 'function') throw new TypeError(`idempotent(fn, options): fn must be a function (got ${typeof fn})`);
   const opts = validateIdempotentOptions(options);
-  const def: IdempotentDefinition = {
-    options: opts,
-    recorded: opts.key !== undefined || opts.check === undefined,
-    file: callerFile(),
-    baseName: () => fn.name || null,
-  };
-  if (def.recorded && opts.name === undefined && !fn.name) {
-    throw new InvalidOptionsError('name', "idempotent(fn, options) name: fn has no name to scope its records by; pass the 'name' option");
+  const recorded = opts.key !== undefined || opts.check === undefined;
+  let module = NO_MODULE; // the defining module scopes records without a name
+  if (recorded && opts.name === undefined) {
+    if (!fn.name) throw new InvalidOptionsError('name', "idempotent(fn, options) name: fn has no name to scope its records by; pass the 'name' option");
+    module = definitionModule(idempotent);
+    if (module.reason !== null) throw new InvalidOptionsError('name', underivableName(`the records of idempotent(${fn.name})`, module.reason));
   }
+  const def: IdempotentDefinition = { options: opts, recorded, module, baseName: () => fn.name || null };
   const wrapper = function (this: unknown, ...args: unknown[]) {
     return callIdempotent(def, this, args, fn);
   } as unknown as F;

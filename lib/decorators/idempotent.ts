@@ -1,8 +1,10 @@
-import { isContext, legacyMessage, methodOwner, ownerName } from './decorator-support';
+import { badCallMessage, isContext, methodOwner, ownerName } from './decorator-support';
+import { applyLegacy, isClassConstructor, legacyCall } from './legacy-call';
 import './metadata'; // Symbol.metadata on Node 20
 import { defineReflectedMetadata } from './reflect-metadata';
 import type { AsyncMethod, MethodDecorator } from './safe-state';
-import { callerFile } from '../engine/job-name';
+import { definitionModule, underivableName, NO_MODULE, type DefinitionModule } from '../engine/job-name';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
 import { callIdempotent } from '../idempotency/call-idempotent';
 
@@ -48,7 +50,7 @@ export interface IdempotentMetadata {
  */
 export type InferredFromMethod<T> = [T][T extends any ? 0 : never];
 
-const LEGACY = legacyMessage('@Idempotent', 'idempotent');
+const BAD_CALL = badCallMessage('@Idempotent', 'idempotent');
 
 /** `metadata['safe-state:idempotent'][method]`, in an object of this class's own that inherits its parent's. */
 function defineStandardMetadata(metadata: DecoratorMetadataObject | undefined, method: string | symbol, meta: IdempotentMetadata): void {
@@ -64,18 +66,22 @@ function decorate<This, Args extends unknown[], R>(
   target: AsyncMethod<This, Args, R>,
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
   options: IdempotentOptions,
-  file: string | null,
+  module: DefinitionModule,
 ): AsyncMethod<This, Args, R> {
-  if (!isContext(context)) throw new TypeError(LEGACY);
+  if (!isContext(context)) throw new TypeError(BAD_CALL);
   if (context.kind !== 'method') {
     throw new TypeError(`@Idempotent decorates methods only; it was applied to ${context.kind} '${String(context.name)}'`);
   }
   if (typeof target !== 'function') throw new TypeError(`@Idempotent: '${String(context.name)}' is not a function`);
   const method = context.name;
+  const recorded = options.key !== undefined || options.check === undefined;
+  if (recorded && options.name === undefined && module.reason !== null) {
+    throw new InvalidOptionsError('name', underivableName(`the records of the @Idempotent method '${String(method)}'`, module.reason));
+  }
   const def: IdempotentDefinition = {
     options,
-    recorded: options.key !== undefined || options.check === undefined,
-    file,
+    recorded,
+    module,
     baseName: (thisArg) => {
       const cls = ownerName(thisArg, method, wrapper, context.static);
       return cls ? `${cls}.${String(method)}` : null;
@@ -95,8 +101,17 @@ function decorate<This, Args extends unknown[], R>(
 }
 
 /**
+ * Bare `@Idempotent` under `experimentalDecorators: true` (the legacy decorator form).
+ * @param target - the class prototype (or the class, for a static method)
+ * @param propertyKey - the method's name
+ * @param descriptor - the method's property descriptor
+ */
+export function Idempotent<T extends AsyncMethod<any, any[], any>>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
+/**
  * Makes an async method's side effect safe to repeat after a crash or in a later run.
- * A standard (TC39 stage-3) decorator, used bare or with options or a check function:
+ * Used bare or with options or a check function, with either decorator proposal: the standard
+ * (TC39 stage-3) one, or the legacy one of projects with `experimentalDecorators: true` (NestJS,
+ * TypeORM), with the same record scopes under both:
  *
  * - `@Idempotent(check)` / `@Idempotent({ check })`: `check(...args)` (sync or async) runs first;
  *   a truthy answer skips the method and is returned as its result. Nothing is recorded.
@@ -140,15 +155,24 @@ export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
     | IdempotentOptions<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>
     | IdempotentCheck<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>,
 ): MethodDecorator<This, Args, R>;
-export function Idempotent(a?: unknown, b?: unknown, c?: unknown): unknown {
-  if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);
-  if (typeof a === 'function' && isContext(b)) {
-    return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, callerFile());
+export function Idempotent(...args: unknown[]): unknown {
+  const [a, b] = args;
+  if (isContext(b)) return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, definitionModule(Idempotent));
+  // a single function is a check, unless it is a class (bare @Idempotent on a class, legacy form)
+  const bare = args.length > 1 || isClassConstructor(a) ? legacyCall(args, true) : null;
+  if (bare) {
+    const module = definitionModule(Idempotent);
+    return applyLegacy(bare, (value, context) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, {}, module));
   }
+  if (args.length > 1) throw new TypeError(BAD_CALL);
   const options = validateIdempotentOptions(a);
-  const file = callerFile();
-  return (target: AsyncMethod<unknown, unknown[], unknown>, context: ClassMethodDecoratorContext, legacy?: unknown) => {
-    if (legacy !== undefined || !isContext(context)) throw new TypeError(LEGACY);
-    return decorate(target, context, options, file);
+  // the defining module scopes records without a name
+  const module = options.name === undefined && (options.key !== undefined || options.check === undefined) ? definitionModule(Idempotent) : NO_MODULE;
+  return function (...dargs: unknown[]): unknown {
+    const [target, context] = dargs;
+    if (isContext(context)) return decorate(target as AsyncMethod<unknown, unknown[], unknown>, context as ClassMethodDecoratorContext, options, module);
+    const legacy = legacyCall(dargs, true);
+    if (!legacy) throw new TypeError(BAD_CALL);
+    return applyLegacy(legacy, (value, ctx) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, ctx, options, module));
   };
 }

@@ -1,4 +1,5 @@
 import type { JobDefinition } from '../engine/job-definition';
+import { globalRegistry } from '../util/global-registry';
 import type { SafeStateOptions } from '../engine/options';
 import { defineReflectedMetadata } from './reflect-metadata';
 
@@ -37,8 +38,9 @@ export interface JobMetadata {
   options: Readonly<SafeStateOptions>;
 }
 
-// Private to this module, keyed by the class's decorator metadata object (as Lit does).
-const jobs = new WeakMap<object, Map<string | symbol, JobDefinition>>();
+// Keyed by the class's decorator metadata object (as Lit does); on the global registry so that a
+// class decorated by one loaded copy of safe-state is found by another's SafeState.of().
+const jobs = (globalRegistry().jobDefinitions ??= new WeakMap()) as WeakMap<object, Map<string | symbol, JobDefinition>>;
 
 /** @internal */
 export function defineJob(metadata: DecoratorMetadataObject | undefined, method: string | symbol, def: JobDefinition): void {
@@ -46,6 +48,27 @@ export function defineJob(metadata: DecoratorMetadataObject | undefined, method:
   let map = jobs.get(metadata);
   if (!map) jobs.set(metadata, (map = new Map()));
   map.set(method, def);
+}
+
+/**
+ * A class's own decorator metadata object (`Class[Symbol.metadata]`), made as the standard form
+ * makes it (inheriting from the parent class's) when the class has none: the legacy decorator form
+ * (`experimentalDecorators`) gets no metadata object from the compiler, and records jobs and
+ * `@Idempotent` methods in this one, so that both forms are found the same way.
+ * @param cls - the class
+ * @internal
+ */
+export function classMetadata(cls: object): DecoratorMetadataObject {
+  const key = Symbol.metadata!;
+  if (Object.prototype.hasOwnProperty.call(cls, key)) {
+    const own = (cls as Record<symbol, unknown>)[key];
+    if (typeof own === 'object' && own !== null) return own as DecoratorMetadataObject;
+  }
+  const parent = Object.getPrototypeOf(cls) as Record<symbol, unknown> | null;
+  const inherited = parent?.[key];
+  const meta = Object.create(typeof inherited === 'object' && inherited !== null ? inherited : null) as DecoratorMetadataObject;
+  Object.defineProperty(cls, key, { value: meta, enumerable: true, configurable: true, writable: true });
+  return meta;
 }
 
 /**

@@ -2,7 +2,8 @@ import type { SafeStateOptions } from '../engine/options';
 import { validateOptions } from '../engine/options';
 import type { JobDefinition } from '../engine/job-definition';
 import { runJob } from '../engine/run-job';
-import { callerFile } from '../engine/job-name';
+import { definitionModule, underivableName, NO_MODULE } from '../engine/job-name';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { makeHandle, type JobHandle } from '../engine/job-handle';
 
 /**
@@ -24,8 +25,13 @@ import { makeHandle, type JobHandle } from '../engine/job-handle';
 export function safeState<F extends (...args: any[]) => Promise<any>>(fn: F, options?: SafeStateOptions | string): F & JobHandle {
   if (typeof fn !== 'function') throw new TypeError(`safeState(fn, options): fn must be a function (got ${typeof fn})`);
   const opts = typeof options === 'string' ? validateOptions({ name: options }) : validateOptions(options);
-  const file = opts.name === undefined ? callerFile() : null; // the module path only derives a default name
-  const def: JobDefinition = { options: opts, file, baseName: () => fn.name || null };
+  let module = NO_MODULE; // the defining module only derives a default name
+  if (opts.name === undefined) {
+    if (!fn.name) throw new InvalidOptionsError('name', "safeState(fn, options) name: fn has no name to derive a default job name from; pass the 'name' option");
+    module = definitionModule(safeState);
+    if (module.reason !== null) throw new InvalidOptionsError('name', underivableName(`safeState(${fn.name})`, module.reason));
+  }
+  const def: JobDefinition = { options: opts, module, baseName: () => fn.name || null };
   const wrapper = function (this: unknown, ...args: unknown[]) {
     return runJob(def, this, args, fn);
   } as unknown as F & JobHandle;

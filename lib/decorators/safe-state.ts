@@ -1,9 +1,11 @@
-import { isContext, legacyMessage, methodOwner, ownerName } from './decorator-support';
+import { badCallMessage, isContext, methodOwner, ownerName } from './decorator-support';
+import { applyLegacy, legacyCall } from './legacy-call';
 import type { SafeStateOptions } from '../engine/options';
 import { validateOptions } from '../engine/options';
 import type { JobDefinition } from '../engine/job-definition';
 import { runJob } from '../engine/run-job';
-import { callerFile } from '../engine/job-name';
+import { definitionModule, underivableName, NO_MODULE, type DefinitionModule } from '../engine/job-name';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { makeHandle, type JobHandle } from '../engine/job-handle';
 import { defineJob, defineReflectMetadata, findJob } from './metadata';
 
@@ -20,7 +22,9 @@ import { defineJob, defineReflectMetadata, findJob } from './metadata';
  */
 export type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args: Args) => Promise<R>;
 /**
- * What `@SafeState(options)` returns: a standard method decorator.
+ * What `@SafeState(options)` returns: a method decorator for both decorator proposals, the standard
+ * (TC39 stage-3) one and the legacy one (`experimentalDecorators: true`, as in NestJS and TypeORM
+ * projects); which one is told at run time.
  *
  * @example
  * ```ts
@@ -32,28 +36,31 @@ export type AsyncMethod<This, Args extends unknown[], R> = (this: This, ...args:
  * @typeParam Args - the method's parameters
  * @typeParam R - what the method's promise resolves to
  */
-export type MethodDecorator<This, Args extends unknown[], R> = (
-  target: AsyncMethod<This, Args, R>,
-  context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
-) => AsyncMethod<This, Args, R>;
+export interface MethodDecorator<This, Args extends unknown[], R> {
+  /** The legacy form (`experimentalDecorators`): the prototype (or class), the method's name and its descriptor. */
+  (target: { [K in keyof This]: This[K] } | object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<AsyncMethod<This, Args, R>>): TypedPropertyDescriptor<AsyncMethod<This, Args, R>>;
+  /** The standard (TC39 stage-3) form: the method and its context. */
+  (target: AsyncMethod<This, Args, R>, context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>): AsyncMethod<This, Args, R>;
+}
 
-const LEGACY = legacyMessage('@SafeState', 'safeState');
+const BAD_CALL = badCallMessage('@SafeState', 'safeState');
 
 function decorate<This, Args extends unknown[], R>(
   target: AsyncMethod<This, Args, R>,
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
   options: SafeStateOptions,
-  file: string | null,
+  module: DefinitionModule,
 ): AsyncMethod<This, Args, R> {
-  if (!isContext(context)) throw new TypeError(LEGACY);
+  if (!isContext(context)) throw new TypeError(BAD_CALL);
   if (context.kind !== 'method') {
     throw new TypeError(`@SafeState decorates methods only; it was applied to ${context.kind} '${String(context.name)}'`);
   }
   if (typeof target !== 'function') throw new TypeError(`@SafeState: '${String(context.name)}' is not a function`);
   const method = context.name;
+  if (module.reason !== null) throw new InvalidOptionsError('name', underivableName(`the @SafeState method '${String(method)}'`, module.reason));
   const def: JobDefinition = {
     options,
-    file,
+    module,
     baseName: (thisArg) => {
       const cls = ownerName(thisArg, method, wrapper, context.static);
       return cls ? `${cls}.${String(method)}` : null;
@@ -75,7 +82,10 @@ function decorate<This, Args extends unknown[], R>(
 /**
  * Makes an async method resumable: the iterable argument (`iterableArg`, default the first) is
  * tracked, completed items are recorded in a checkpoint, and a rerun after a crash skips them.
- * A standard (TC39 stage-3) decorator: use it bare, with options, or with a job name.
+ * Use it bare, with options, or with a job name. It works with both decorator proposals: the
+ * standard (TC39 stage-3) one, and the legacy one of projects with `experimentalDecorators: true`
+ * (NestJS, TypeORM), with the same job names and checkpoints (a job started under one resumes
+ * under the other).
  *
  * @example
  * ```ts
@@ -87,28 +97,43 @@ function decorate<This, Args extends unknown[], R>(
  *   }
  * }
  * ```
- * @param target - the decorated method (bare use)
- * @param context - the decorator context (bare use)
+ * @param options - {@link SafeStateOptions}, or the job name
+ */
+export function SafeState<This = unknown, Args extends unknown[] = any[], R = unknown>(options?: SafeStateOptions<This> | string): MethodDecorator<This, Args, R>;
+/**
+ * Bare `@SafeState` (the standard decorator form).
+ * @param target - the decorated method
+ * @param context - the decorator context
  */
 export function SafeState<This, Args extends unknown[], R>(
   target: AsyncMethod<This, Args, R>,
   context: ClassMethodDecoratorContext<This, AsyncMethod<This, Args, R>>,
 ): AsyncMethod<This, Args, R>;
 /**
- * `@SafeState(options)` or `@SafeState('job-name')`.
- * @param options - {@link SafeStateOptions}, or the job name
+ * Bare `@SafeState` under `experimentalDecorators: true` (the legacy decorator form).
+ * @param target - the class prototype (or the class, for a static method)
+ * @param propertyKey - the method's name
+ * @param descriptor - the method's property descriptor
  */
-export function SafeState<This = unknown, Args extends unknown[] = any[], R = unknown>(options?: SafeStateOptions<This> | string): MethodDecorator<This, Args, R>;
-export function SafeState(a?: unknown, b?: unknown, c?: unknown): unknown {
-  if (c !== undefined || (b !== undefined && !isContext(b))) throw new TypeError(LEGACY);
-  if (typeof a === 'function' && isContext(b)) {
-    return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, callerFile());
+export function SafeState<T extends AsyncMethod<any, any[], any>>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
+export function SafeState(...args: unknown[]): unknown {
+  const [a, b] = args;
+  if (isContext(b)) return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, definitionModule(SafeState));
+  const bare = args.length > 1 || typeof a === 'function' ? legacyCall(args, true) : null;
+  if (bare) {
+    const module = definitionModule(SafeState);
+    return applyLegacy(bare, (value, context) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, {}, module));
   }
+  if (args.length > 1) throw new TypeError(BAD_CALL);
   const options = typeof a === 'string' ? validateOptions({ name: a }) : validateOptions(a);
-  const file = options.name === undefined ? callerFile() : null; // the module path only derives a default name
-  return (target: AsyncMethod<unknown, unknown[], unknown>, context: ClassMethodDecoratorContext, legacy?: unknown) => {
-    if (legacy !== undefined || !isContext(context)) throw new TypeError(LEGACY);
-    return decorate(target, context, options, file);
+  // the defining module only derives a default name
+  const module = options.name === undefined ? definitionModule(SafeState) : NO_MODULE;
+  return function (...dargs: unknown[]): unknown {
+    const [target, context] = dargs;
+    if (isContext(context)) return decorate(target as AsyncMethod<unknown, unknown[], unknown>, context as ClassMethodDecoratorContext, options, module);
+    const legacy = legacyCall(dargs, true);
+    if (!legacy) throw new TypeError(BAD_CALL);
+    return applyLegacy(legacy, (value, ctx) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, ctx, options, module));
   };
 }
 

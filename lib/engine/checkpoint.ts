@@ -58,7 +58,7 @@ export class Checkpoint {
     const p = doc.progress.clone();
     this.jobName = doc.jobName;
     this.completedIndices = { has: (i: number) => p.isDone(i), get size() { return p.size; }, [Symbol.iterator]: () => p.indices() };
-    this.completedKeys = doc.keys ? new Set(doc.keys.keys) : null;
+    this.completedKeys = doc.keys ? doc.keys.clone().keys : null; // a view: integer keys stay ranges
     this.totalItems = doc.totalItems;
     this.lastFailure = doc.lastFailure;
     const inert = (text: string, root: string) => inertStored(text, root, doc.jobName, location);

@@ -2,7 +2,7 @@ import type { SafeStateOptions } from './options';
 import type { StateBackend } from '../backends/state-backend';
 import { FileBackend } from '../backends/file/file-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
-import { defaultJobName } from './job-name';
+import { derivedName, type DefinitionModule } from './job-name';
 
 /**
  * What a decorator or `safeState()` recorded about a job: its validated options and where it was
@@ -13,8 +13,8 @@ export interface JobDefinition {
   options: SafeStateOptions;
   /** `Class.method` (the class that defines the method) or the function's name, for a this-value */
   baseName(thisArg: unknown): string | null;
-  /** the module that defined the job, when the stack told */
-  file: string | null;
+  /** the module that defined the job (for the default name; {@link NO_MODULE} when `name` is given) */
+  module: DefinitionModule;
   /** cache of the derived default name */
   defaultName?: string;
 }
@@ -30,11 +30,10 @@ export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
   }
   if (def.defaultName) return def.defaultName;
   const base = def.baseName(thisArg);
-  const derived = base ? defaultJobName(base, def.file) : null;
-  if (!derived) {
-    const why = base ? 'no module path or package.json was found for it' : 'the function or class has no name';
-    throw new InvalidOptionsError('name', `name: cannot derive a default job name${base ? ` for ${base}` : ''} (${why}); pass the 'name' option`);
+  if (!base) {
+    throw new InvalidOptionsError('name', "name: cannot derive a default job name: the class or function has no name (a minifier may have dropped it: keep names, e.g. esbuild --keep-names, terser keep_classnames); pass the 'name' option");
   }
+  const derived = derivedName(def.module, base, base);
   def.defaultName = derived;
   return derived;
 }
@@ -42,5 +41,5 @@ export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
 /** The backend of a job, and whether the engine created it (and so closes it). @internal */
 export function resolveBackend(options: SafeStateOptions): { backend: StateBackend; owned: boolean } {
   if (options.backend) return { backend: options.backend, owned: false };
-  return { backend: new FileBackend({ dir: options.stateDir ?? '.safe_state' }), owned: true };
+  return { backend: new FileBackend({ dir: options.stateDir }) /* default: SAFE_STATE_DIR, else .safe_state */, owned: true };
 }

@@ -1,71 +1,56 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { definingModule, type SourceName } from './identity/defining-module';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 
 /**
- * safe-state's own files, skipped when looking for the caller: `lib/` when run from the sources
- * (this file is `lib/engine/job-name.ts`), else the directory of the bundle this code is part of
- * (`dist/` of the built package, whose `index.js` holds every module).
- */
-const OWN_DIR = path.basename(__dirname) === 'engine' ? path.resolve(__dirname, '..') : __dirname;
-/** First path segments dropped so that sources and their build output name jobs alike. */
-const SOURCE_ROOTS = new Set(['src', 'lib', 'dist', 'build', 'out', 'source']);
-
-function frameFile(line: string): string | null {
-  const m = /\(?((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^()]*?):\d+:\d+\)?\s*$/.exec(line);
-  if (!m) return null;
-  return m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
-}
-
-/**
- * The file of the first stack frame outside safe-state itself: the module that applied the
- * decorator or called `safeState()`. `null` when the stack does not tell.
+ * The module a job (or an `@Idempotent` method) is defined in, told at definition time: its stable
+ * id (see lib/engine/identity/module-id.ts), or why none can be told. A decorator that needs a
+ * default name and gets a reason refuses at once with `InvalidOptionsError` (option `name`), so a
+ * job never runs under a name that another runner would not give it.
+ * @param skip - the public function the application called (`SafeState`, `safeState`, ...)
  * @internal
  */
-export function callerFile(): string | null {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 50;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
-  for (const line of stack.split('\n').slice(1)) {
-    const f = frameFile(line);
-    if (!f || f.startsWith('node:') || f.includes(`${path.sep}node_modules${path.sep}tslib${path.sep}`)) continue;
-    if (f.startsWith(OWN_DIR + path.sep)) continue;
-    return f;
-  }
-  return null;
-}
-
-function packageRoot(file: string): string | null {
-  let dir = path.dirname(file);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
+export function definitionModule(skip: (...args: never[]) => unknown): DefinitionModule {
+  const m = definingModule(skip);
+  return m.id !== undefined ? { id: m.id, reason: null, sourceName: m.sourceName } : { id: null, reason: m.reason, sourceName: null };
 }
 
 /**
- * The stable module id used in default job names: the path relative to the nearest package.json,
- * without extension, `/`-separated, with a leading `src/`, `lib/`, `dist/`, `build/` or `out/`
- * dropped (so running compiled output names jobs as the sources do).
+ * Where a job or `@Idempotent` method was defined, for its default name: the module's stable id (or
+ * why there is none), and the check of a class or function name read at run time against the
+ * module's source (transpilers and bundlers rename colliding names).
  * @internal
  */
-export function moduleId(file: string): string | null {
-  const root = packageRoot(file);
-  if (!root) return null;
-  const rel = path.relative(root, file).split(path.sep);
-  if (rel.length > 1 && SOURCE_ROOTS.has(rel[0])) rel.shift();
-  const last = rel.length - 1;
-  rel[last] = rel[last].replace(/\.(?:[cm]?[jt]sx?)$/, '');
-  return rel.join('/');
+export interface DefinitionModule {
+  id: string | null;
+  reason: string | null;
+  sourceName: ((name: string) => SourceName) | null;
 }
 
-/** `<base>-<8 hex of the module id's hash>`, or null without a module id. @internal */
-export function defaultJobName(base: string, file: string | null): string | null {
-  const id = file ? moduleId(file) : null;
-  if (!id) return null;
-  return `${base}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
+/** A {@link DefinitionModule} for definitions that need none (a `name` was given). @internal */
+export const NO_MODULE: DefinitionModule = Object.freeze({ id: null, reason: null, sourceName: null });
+
+/**
+ * The default name `<base>-<hash>` of a definition, where `base` is `Class.method` or the
+ * function's name read at run time; throws `InvalidOptionsError` (option `name`) when the module is
+ * unknown or the base's class or function name cannot be traced to its source (a bundler renamed it).
+ * @internal
+ */
+export function derivedName(module: DefinitionModule, base: string, what: string): string {
+  if (module.id === null) throw new InvalidOptionsError('name', underivableName(what, module.reason ?? 'its defining module is unknown'));
+  const dot = base.indexOf('.');
+  const owner = dot < 0 ? base : base.slice(0, dot);
+  const checked = module.sourceName?.(owner) ?? { name: owner };
+  if (checked.name === undefined) throw new InvalidOptionsError('name', underivableName(what, checked.reason));
+  return defaultJobName(checked.name + base.slice(owner.length), module.id);
+}
+
+/** `<base>-<8 hex of the module id's hash>`. @internal */
+export function defaultJobName(base: string, moduleId: string): string {
+  return `${base}-${createHash('sha256').update(moduleId).digest('hex').slice(0, 8)}`;
+}
+
+/** The message of the `InvalidOptionsError` for a default name that cannot be derived. @internal */
+export function underivableName(what: string, reason: string): string {
+  return `name: cannot derive a stable default name for ${what}: ${reason}; pass the 'name' option`;
 }

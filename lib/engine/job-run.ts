@@ -175,8 +175,15 @@ export class JobRun {
     return this.saveDueFor(index);
   }
 
+  /** whether a sync iteration step was taken (see ProgressWriter.enterSyncLoop) */
+  private syncLoop = false;
+
   /** The body asked for the next item (sync iteration): the one in flight is done. */
   finishSync(): void {
+    if (!this.syncLoop) {
+      this.syncLoop = true;
+      this.writer.enterSyncLoop();
+    }
     if (this.closed) return this.abandon();
     if (this.markInFlight()) this.writer.flushSync();
   }

@@ -7,6 +7,7 @@ import type { Keyring } from '../state/keyring';
 import { openSealed } from '../state/sealer';
 import type { StoredRecord } from '../backends/transactional-records';
 import { foldCommittedItems } from './committed-items';
+import { SERIALIZATION_LIMITS, checkCheckpointSize } from '../state/limits';
 
 /**
  * Loads, verifies (with a keyring: signature, decryption) and decodes a job's checkpoint; `null`
@@ -36,6 +37,14 @@ async function decodeStored(backend: StateBackend, jobName: string, keyring: Key
   const where = backend.location(jobName);
   try {
     if (typeof text !== 'string') throw new CodecError(1, `the backend returned ${typeof text} instead of text`);
+    // the length first, before any parsing (signature check, lines, JSON): a huge text fails at once
+    if (text.length > SERIALIZATION_LIMITS.maxCheckpointChars) {
+      try {
+        checkCheckpointSize(text);
+      } catch (e) {
+        throw new CodecError(1, (e as Error).message);
+      }
+    }
     const doc = decodeCheckpoint(openSealed(text, keyring, jobName));
     if (doc.jobName !== jobName) throw new CodecError(1, `it belongs to job '${doc.jobName}'`);
     return doc;

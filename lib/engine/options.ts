@@ -39,7 +39,11 @@ export interface SafeStateOptions<This = any> {
    * package root (see docs/resume.md).
    */
   name?: string | ((instance: This) => string);
-  /** Directory of the default {@link FileBackend}, relative to the working directory. Default `.safe_state`. */
+  /**
+   * Directory of the default {@link FileBackend}, relative to the working directory. Default: the
+   * `SAFE_STATE_DIR` environment variable (an absolute path lets cron and systemd runs find their
+   * checkpoints), else `.safe_state`.
+   */
   stateDir?: string;
   /** Where checkpoints live. Default: a {@link FileBackend} in `stateDir`. */
   backend?: StateBackend;
@@ -86,6 +90,26 @@ export interface SafeStateOptions<This = any> {
   secret?: string | string[];
   /** With a secret, also encrypt stored checkpoints (AES-256-GCM). Default `false`. */
   encrypt?: boolean;
+  /**
+   * What a failed run keeps of the job instance's fields as `frozenState` (for
+   * `peekCheckpoint()`, `safe-state show` and `resumeFrozenState()`). Default: every own
+   * enumerable field except those whose names mark a secret (`apiKey`, `api_key`, `dbPassword`,
+   * `x-auth-token`, `sessionCookie`, …; not `keys` or `monkey`), with the same rule applied inside
+   * plain objects, arrays, Maps and Sets at every depth, and URL passwords replaced by `***`; with
+   * `encrypt: true` (and a secret), every field as it is. `true`: every field as it is (secrets
+   * included). `false`: none. A list of field names: exactly those (also secret-marking ones, since
+   * you named them; secrets inside their values are still left out). A function
+   * `(instance) => object`: the fields of the object it returns, as they are (for `safeState(fn)`,
+   * `instance` is the call's `this`, usually `undefined`). The exact name rule is in
+   * docs/security.md.
+   *
+   * @example
+   * ```ts
+   * @SafeState({ name: 'sync', frozen: ['cursor', 'pages'] })
+   * @SafeState({ name: 'sync', frozen: (self: Sync) => ({ cursor: self.cursor, region: self.config.region }) })
+   * ```
+   */
+  frozen?: boolean | readonly string[] | ((instance: This) => object);
   /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
 }
@@ -93,6 +117,7 @@ export interface SafeStateOptions<This = any> {
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
   'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
+  'frozen',
 ]);
 
 function fail(option: string, message: string): never {
@@ -140,6 +165,11 @@ export function validateOptions(options: unknown): SafeStateOptions {
   if (o.verbose !== undefined && typeof o.verbose !== 'boolean') {
     const l = o.verbose as Record<string, unknown> | null;
     if (!l || typeof l.info !== 'function' || typeof l.warn !== 'function') fail('verbose', 'must be a boolean or a logger with info() and warn()');
+  }
+  if (o.frozen !== undefined && typeof o.frozen !== 'boolean' && typeof o.frozen !== 'function') {
+    if (!Array.isArray(o.frozen) || o.frozen.some((n) => typeof n !== 'string' || n === '')) {
+      fail('frozen', `must be a boolean, a list of field names, or (instance) => object (got ${Array.isArray(o.frozen) ? 'a list with a non-name' : typeof o.frozen})`);
+    }
   }
   if (o.key !== undefined && typeof o.key !== 'function') fail('key', 'must be a function (item, index) => string | number');
   if (o.workers !== undefined && o.workers !== 'single' && o.workers !== 'shared') fail('workers', `must be 'single' or 'shared' (got ${String(o.workers)})`);

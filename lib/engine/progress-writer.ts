@@ -3,6 +3,8 @@ import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { encodeFull, encodeResult } from '../state/checkpoint-codec';
 import type { Sealer } from '../state/sealer';
 import { asBackendError } from './backend-call';
+import { BlockingChannel, type NoChannel } from '../backends/blocking/blocking-channel';
+import { warnAsyncSaveInForOf } from './sync-loop-warning';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
@@ -41,6 +43,10 @@ export class ProgressWriter {
   private extra = '';
   private chain: Promise<void> = Promise.resolve();
   private backgroundError: unknown = undefined;
+  /** saves through a worker that a plain `for..of` waits for (opened at its first step); null when none can be */
+  private blocking: BlockingChannel | null | undefined = undefined;
+  /** writes on this thread's connection not finished yet (a blocking save must not overtake them) */
+  private mainWrites = 0;
 
   constructor(
     private readonly backend: StateBackend,
@@ -134,11 +140,47 @@ export class ProgressWriter {
   }
 
   /**
-   * Writes what is pending now, synchronously when the backend can; otherwise starts the write in
-   * the background (a plain `for..of` step cannot await) and reports its failure at the next call.
+   * A plain `for..of` (or `forEach`) takes its first step. A backend that cannot write synchronously
+   * gets a worker that saves while the loop waits (see {@link BlockingChannel}), started now so that
+   * it connects while the body runs its first item; a backend without one (a user's whose `save`
+   * returns a promise, or no worker file in an application bundle) gets a one-time warning, and its
+   * saves run in the background as before.
+   */
+  enterSyncLoop(): void {
+    if (this.sync || this.blocking !== undefined) return;
+    const c: BlockingChannel | NoChannel = BlockingChannel.open(this.backend, this.jobName);
+    if (c instanceof BlockingChannel) this.blocking = c;
+    else {
+      this.blocking = null;
+      warnAsyncSaveInForOf(this.backend, this.jobName, c);
+    }
+  }
+
+  /** The worker channel when it can take this write, else null. */
+  private channel(): BlockingChannel | null {
+    const c = this.blocking;
+    return c && !c.broken ? c : null;
+  }
+
+  /**
+   * Writes what is pending now, synchronously when the backend can, or through the save worker
+   * while the caller waits; otherwise starts the write in the background (a plain `for..of` step
+   * cannot await) and reports its failure at the next call.
    */
   flushSync(): void {
     this.rethrowBackground();
+    const c = this.sync ? null : this.channel();
+    if (c && this.mainWrites === 0) {
+      const w = this.build();
+      if (!w) return;
+      try {
+        c.callSync(w.full ? 'save' : 'append', w.text, this.writeOptions.durability);
+      } catch (e) {
+        this.fullDue = true; // what this write carried is only in memory now
+        throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
+      }
+      return;
+    }
     if (!this.sync) {
       this.chain = this.chain.then(() => this.writeAsync()).catch((e) => {
         this.backgroundError = e;
@@ -172,12 +214,28 @@ export class ProgressWriter {
     this.rethrowBackground();
   }
 
+  /** Ends the save worker, if a `for..of` started one (at the end of the run). */
+  async close(): Promise<void> {
+    const c = this.blocking;
+    this.blocking = null;
+    if (c) await c.close();
+  }
+
   private async writeAsync(): Promise<void> {
     const w = this.build();
     if (!w) return;
+    const c = this.channel();
     try {
-      if (w.full) await this.backend.save(this.jobName, w.text, this.writeOptions);
-      else await this.backend.append!(this.jobName, w.text, this.writeOptions);
+      if (c) await c.callAsync(w.full ? 'save' : 'append', w.text, this.writeOptions.durability);
+      else {
+        this.mainWrites++;
+        try {
+          if (w.full) await this.backend.save(this.jobName, w.text, this.writeOptions);
+          else await this.backend.append!(this.jobName, w.text, this.writeOptions);
+        } finally {
+          this.mainWrites--;
+        }
+      }
     } catch (e) {
       this.fullDue = true; // what this write carried is only in memory now
       throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);

@@ -1,6 +1,6 @@
 import type { JobDefinition } from './job-definition';
 import { resolveBackend, resolveJobName } from './job-definition';
-import { makeLogger, displayPath, startLiveProgress } from './logger';
+import { makeLogger, startLiveProgress, emitEngineWarning } from './logger';
 import { inspectInput, trackArray, trackAsyncIterable, trackIterable, type InputInfo } from './tracked-input';
 import { loadCheckpoint } from './load-checkpoint';
 import { installCommittedItems } from './committed-items';
@@ -99,6 +99,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
   const keyring = keyringFor(opts);
   const { backend, owned } = resolveBackend(opts);
   const lock = await backend.lock(name, currentHolder());
+  let openWriter: ProgressWriter | null = null;
   try {
     const where = backend.location(name);
     const records = recordsOf(backend);
@@ -120,7 +121,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     doc.runCount++;
     doc.complete = false;
     const sealer = keyring ? new Sealer(keyring, name) : null;
-    const writer = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer);
+    const writer = (openWriter = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer));
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
     if (resuming) {
       // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
@@ -155,7 +156,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
         writer.markFullDue();
         try {
           await writer.flush();
-          logger?.info(`'${name}' interrupted by ${signal}; progress ${progressText(doc!)} saved${where ? ` to ${displayPath(where)}` : ''}`);
+          logger?.info(`'${name}' interrupted by ${signal}; progress ${progressText(doc!)} saved${where ? ` to ${where}` : ''}`);
         } catch (e) {
           logger?.warn(`'${name}' interrupted by ${signal}; progress could not be saved: ${(e as Error).message}`);
         }
@@ -174,12 +175,12 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
         /* the failure save below writes everything */
       }
       doc.lastFailure = failureOf(error, failedAt);
-      doc.frozenState = captureFields(thisArg);
+      doc.frozenState = captureFields(thisArg, opts.frozen, keyring?.encrypt === true);
       writer.markFullDue();
       logger?.info(`'${name}' failed at item ${failedAt >= 0 ? failedAt : '-'}: ${doc.lastFailure.name}: ${doc.lastFailure.message}`);
       try {
         await writer.flush();
-        logger?.info(`progress ${progressText(doc)} saved${where ? ` to ${displayPath(where)}` : ''}`);
+        logger?.info(`progress ${progressText(doc)} saved${where ? ` to ${where}` : ''}`);
       } catch (saveError) {
         logger?.warn(`progress could not be saved after the failure: ${(saveError as Error).message}`);
       }
@@ -208,6 +209,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     }
     return result;
   } finally {
+    await openWriter?.close(); // the save worker of a for..of, if one was started
     await lock.release();
     if (owned) await backend.close();
   }
@@ -219,5 +221,5 @@ function warnNotIterated(name: string, argIndex: number, logger: ReturnType<type
   warned.add(name);
   const msg = `job '${name}' never iterated its tracked argument ${argIndex}, so no progress was recorded; iterate it (for..of, for await, forEach) or set 'autoIterate: false'`;
   if (logger) logger.warn(msg);
-  else process.emitWarning(msg, { code: 'SAFE_STATE_NOT_ITERATED' });
+  else emitEngineWarning(msg, 'SAFE_STATE_NOT_ITERATED');
 }

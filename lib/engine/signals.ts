@@ -1,3 +1,5 @@
+import { globalRegistry } from '../util/global-registry';
+
 /**
  * SIGINT / SIGTERM while jobs run: every running job flushes its pending progress (and records the
  * interruption), then the signal is raised again so the process ends the conventional way
@@ -15,7 +17,16 @@ export interface Interruptible {
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-const active = new Set<Interruptible>();
+
+/**
+ * The running jobs and the listener, process-wide (on the global registry): two loaded copies of
+ * safe-state (a CommonJS and an ES module build, two versions) must not each install a listener,
+ * or each would count the other's as the application's own and the process would never end.
+ */
+function watch(): { runs: Set<Interruptible>; listener: ((signal: NodeJS.Signals) => void) | null } {
+  const r = globalRegistry();
+  return (r.signalWatch ??= { runs: new Set(), listener: null }) as { runs: Set<Interruptible>; listener: ((signal: NodeJS.Signals) => void) | null };
+}
 
 /**
  * Listeners of the application's own. signal-exit (loaded by proper-lockfile) keeps passive
@@ -27,7 +38,7 @@ function applicationListeners(signal: NodeJS.Signals): number {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  const runs = [...active];
+  const runs = [...watch().runs];
   void Promise.allSettled(runs.map((r) => r.interrupted(signal))).then(() => {
     uninstall();
     if (applicationListeners(signal) !== 0) {
@@ -41,18 +52,26 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 function install(): void {
+  const w = watch();
+  if (w.listener) return;
+  w.listener = onSignal;
   for (const s of SIGNALS) process.on(s, onSignal);
 }
 
 function uninstall(): void {
-  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  const w = watch();
+  const l = w.listener;
+  if (!l) return;
+  w.listener = null;
+  for (const s of SIGNALS) process.removeListener(s, l);
 }
 
 /** Registers a running job; returns the function that unregisters it. @internal */
 export function watchSignals(run: Interruptible): () => void {
-  if (active.size === 0) install();
-  active.add(run);
+  const w = watch();
+  if (w.runs.size === 0) install();
+  w.runs.add(run);
   return () => {
-    if (active.delete(run) && active.size === 0) uninstall();
+    if (w.runs.delete(run) && w.runs.size === 0) uninstall();
   };
 }

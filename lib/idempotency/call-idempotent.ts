@@ -1,5 +1,5 @@
 import { jobContext } from '../engine/job-context';
-import { defaultJobName } from '../engine/job-name';
+import { derivedName } from '../engine/job-name';
 import { serialize, typeName } from '../state/serializer';
 import { reviveValue } from '../reconnect/revive';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
@@ -23,7 +23,7 @@ export function scopeOf(def: IdempotentDefinition, thisArg: unknown): string {
   if (!base) {
     throw new InvalidOptionsError('name', "@Idempotent name: the function has no name to scope its records by; pass the 'name' option");
   }
-  const scope = defaultJobName(base, def.file) ?? base;
+  const scope = derivedName(def.module, base, `the records of ${base}`);
   def.scope = scope;
   return scope;
 }

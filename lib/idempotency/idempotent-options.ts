@@ -1,3 +1,4 @@
+import type { DefinitionModule } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { IdempotencyCache } from './idempotency-cache';
 
@@ -88,8 +89,8 @@ export interface IdempotentDefinition {
   recorded: boolean;
   /** `Class.method` or the function's name, for a this-value */
   baseName(thisArg: unknown): string | null;
-  /** the module that applied the decorator or called idempotent(), when the stack told */
-  file: string | null;
+  /** the module that applied the decorator or called idempotent() (scopes records without `name`) */
+  module: DefinitionModule;
   /** cache of the derived scope */
   scope?: string;
 }

@@ -1,47 +1,70 @@
-import { formatRanges, parseRanges } from './ranges';
+import { RangeList } from './range-list';
+import { parseRangePairs, RangesError } from './ranges';
 
 /**
- * Most done indices kept above the watermark (a JavaScript Set holds at most 2^24): a progress
- * record asking for more is refused before anything is allocated (docs/security.md).
- * @internal
- */
-export const MAX_SPARSE = 16_000_000;
-
-/**
- * Which item indices are done: a watermark (every index below it is done) plus a sparse set of
- * done indices above it. A sequential job's record is O(1) whatever the number of items done; out
- * of order completions (concurrently) keep the sparse set about as large as the concurrency limit.
- * Pure data, no I/O. Marks since the last {@link IndexProgress.takeDelta} are kept as ranges so a
- * save writes only them.
+ * Which item indices are done: a watermark (every index below it is done), the done indices above
+ * it as a {@link RangeList} (what a checkpoint listed, and what earlier snapshots folded in), and
+ * the indices this run marked out of order since the last snapshot (`loose`, about as many as the
+ * concurrency limit). A sequential job's record is O(1) whatever the number of items done, and a
+ * loaded record takes memory and work proportional to its number of ranges, never to the numbers
+ * inside them: `+5-15999990` is one range.
+ *
+ * The hot path stays O(1) amortized: marking the watermark's index done advances it (swallowing
+ * the next range or loose index when it touches), and {@link IndexProgress.nextUndone} jumps over a
+ * whole done range at once. Pure data, no I/O. Marks since the last
+ * {@link IndexProgress.takeDelta} are kept as ranges text so a save writes only them.
  * @internal
  */
 export class IndexProgress {
   /** every index below is done */
   watermark = 0;
-  /** done indices above the watermark */
-  readonly sparse = new Set<number>();
+  /** done indices above the watermark, as ranges (disjoint from `loose`; none starts at the watermark) */
+  private ranges = new RangeList();
+  /** done indices above the watermark marked out of order since the last snapshot */
+  private readonly loose = new Set<number>();
   // marks since the last takeDelta: finished ranges plus the open run [runStart, runEnd]
   private pendingText = '';
   private runStart = -1;
   private runEnd = -2;
 
   isDone(i: number): boolean {
-    return i < this.watermark || (this.sparse.size !== 0 && this.sparse.has(i));
+    return i < this.watermark || (this.loose.size !== 0 && this.loose.has(i)) || (this.ranges.size !== 0 && this.ranges.has(i));
   }
 
-  /** Number of done indices. */
+  /** Number of done indices (O(1)). */
   get size(): number {
-    return this.watermark + this.sparse.size;
+    return this.watermark + this.loose.size + this.ranges.size;
+  }
+
+  /** Number of done indices above the watermark. */
+  get aboveWatermark(): number {
+    return this.loose.size + this.ranges.size;
+  }
+
+  /** The largest done index, or -1 when none is. */
+  lastDone(): number {
+    let m = Math.max(this.watermark - 1, this.ranges.last());
+    if (this.loose.size !== 0) for (const i of this.loose) if (i > m) m = i;
+    return m;
+  }
+
+  /** Moves the watermark over the done indices that now touch it. */
+  private advance(): void {
+    for (;;) {
+      if (this.loose.size !== 0 && this.loose.delete(this.watermark)) this.watermark++;
+      else if (this.ranges.first() === this.watermark) this.watermark = this.ranges.shift() + 1;
+      else return;
+    }
   }
 
   /** Marks an index done (O(1) amortized); returns false when it already was. */
   markDone(i: number): boolean {
     if (i === this.watermark) {
       this.watermark++;
-      if (this.sparse.size !== 0) while (this.sparse.delete(this.watermark)) this.watermark++;
+      if (this.loose.size !== 0 || this.ranges.size !== 0) this.advance();
     } else if (i > this.watermark) {
-      if (this.sparse.has(i)) return false;
-      this.sparse.add(i);
+      if (this.isDone(i)) return false;
+      this.loose.add(i);
     } else return false;
     if (i === this.runEnd + 1) this.runEnd = i;
     else {
@@ -81,70 +104,119 @@ export class IndexProgress {
 
   /**
    * Marks the indices `a..b` (inclusive) not done again (the CLI's `reset`); returns how many of
-   * them were done. Done indices between `a` and the old watermark move to the sparse set, so the
-   * record stays exact; the next run redoes `a..b` and the watermark catches up as it does.
+   * them were done. Done indices between `b` and the old watermark become a range, so the record
+   * stays exact; the next run redoes `a..b` and the watermark catches up as it does. O(ranges).
    */
   markUndone(a: number, b: number): number {
     let removed = 0;
-    if (b >= this.watermark && this.sparse.size !== 0) {
+    if (b >= this.watermark) {
       const lo = Math.max(a, this.watermark);
-      if (b - lo + 1 < this.sparse.size) {
-        for (let i = lo; i <= b; i++) if (this.sparse.delete(i)) removed++;
-      } else {
-        for (const i of this.sparse) if (i >= lo && i <= b && this.sparse.delete(i)) removed++;
+      if (this.loose.size !== 0) {
+        if (b - lo + 1 < this.loose.size) {
+          for (let i = lo; i <= b; i++) if (this.loose.delete(i)) removed++;
+        } else {
+          for (const i of this.loose) if (i >= lo && i <= b && this.loose.delete(i)) removed++;
+        }
       }
+      removed += this.ranges.remove(lo, b);
     }
     if (a < this.watermark) {
       const end = Math.min(b, this.watermark - 1);
       removed += end - a + 1;
-      for (let i = end + 1; i < this.watermark; i++) this.sparse.add(i);
+      if (end + 1 <= this.watermark - 1) this.ranges.add(end + 1, this.watermark - 1);
       this.watermark = a;
     }
     return removed;
   }
 
-  /** The first index at or after `from` that is not done. */
+  /** The first index at or after `from` that is not done: jumps over whole done ranges. */
   nextUndone(from: number): number {
     let i = from < this.watermark ? this.watermark : from;
-    if (this.sparse.size !== 0) while (this.sparse.has(i)) i++;
-    return i;
+    if (this.loose.size === 0 && this.ranges.size === 0) return i;
+    for (;;) {
+      if (this.loose.size !== 0 && this.loose.has(i)) {
+        i++;
+        continue;
+      }
+      const end = this.ranges.size !== 0 ? this.ranges.endOf(i) : -1;
+      if (end < 0) return i;
+      i = end + 1;
+    }
   }
 
   /**
-   * Applies a ranges text (from a delta record or a snapshot's sparse part). A text that would put
-   * more than {@link MAX_SPARSE} indices above the watermark throws before allocating them.
+   * Loads a snapshot's progress: the watermark `w` and the ranges text `s` above it, which must
+   * ascend without overlapping and lie above the watermark. Throws {@link RangesError}.
    */
+  loadSnapshot(w: number, s: string): void {
+    const pairs = parseRangePairs(s, true);
+    if (pairs.length !== 0 && pairs[0] < w) {
+      throw new RangesError(`the done range starting at ${pairs[0]} lies below the watermark ${w} (every index below it is done already)`);
+    }
+    this.watermark = w;
+    this.ranges = RangeList.fromPairs(pairs);
+    this.loose.clear();
+    this.advance();
+  }
+
+  /**
+   * Adds done ranges read from progress records, as `[a0, b0, …]` pairs in any order (their union
+   * with what is done): O(r log r) for r ranges in all, however many indices they name.
+   */
+  addLoaded(pairs: readonly number[]): void {
+    if (pairs.length === 0) return;
+    const all: number[] = [];
+    this.ranges.forEachRange((a, b) => all.push(a, b));
+    for (const i of this.loose) all.push(i, i);
+    for (let k = 0; k < pairs.length; k += 2) {
+      if (pairs[k + 1] < this.watermark) continue;
+      all.push(Math.max(pairs[k], this.watermark), pairs[k + 1]);
+    }
+    this.ranges = RangeList.fromPairs(all);
+    this.loose.clear();
+    this.advance();
+  }
+
+  /** Applies a ranges text (a progress record's, in any order). Throws {@link RangesError}. */
   applyRanges(text: string): void {
-    parseRanges(text, (a, b) => {
-      if (a <= this.watermark) {
-        if (b >= this.watermark) this.watermark = b + 1;
-      } else {
-        if (b - a + 1 > MAX_SPARSE - this.sparse.size) {
-          throw new Error(`the progress record lists more than ${MAX_SPARSE} completed items out of order (range ${a}-${b})`);
-        }
-        for (let i = a; i <= b; i++) this.sparse.add(i);
-      }
-    });
-    for (const i of this.sparse) if (i < this.watermark) this.sparse.delete(i);
-    if (this.sparse.size !== 0) while (this.sparse.delete(this.watermark)) this.watermark++;
+    this.addLoaded(parseRangePairs(text, false));
   }
 
-  /** Snapshot form: `{ w, s }` with the sparse set as ranges text. */
+  /** Folds the loose indices into the ranges (O(ranges + loose · log loose)). */
+  private fold(): void {
+    if (this.loose.size === 0) return;
+    const sorted = [...this.loose].sort((x, y) => x - y);
+    this.ranges = this.ranges.union(sorted);
+    this.loose.clear();
+  }
+
+  /** Snapshot form: `{ w, s }` with the done indices above the watermark as ranges text. */
   toJSON(): { w: number; s: string } {
-    return { w: this.watermark, s: formatRanges([...this.sparse].sort((a, b) => a - b)) };
+    this.fold();
+    return { w: this.watermark, s: this.ranges.text() };
   }
 
-  /** Iterates the done indices in ascending order (the watermark part lazily). */
+  /** Calls `each(a, b)` for every done range above the watermark, ascending. */
+  forEachRangeAbove(each: (a: number, b: number) => void): void {
+    this.fold();
+    this.ranges.forEachRange(each);
+  }
+
+  /** Iterates the done indices in ascending order, lazily. */
   *indices(): IterableIterator<number> {
     for (let i = 0; i < this.watermark; i++) yield i;
-    yield* [...this.sparse].sort((a, b) => a - b);
+    this.fold();
+    yield* this.ranges.values();
   }
 
-  /** Copy of this record without pending marks. */
+  /** Copy of this record without pending marks (O(ranges + loose)). */
   clone(): IndexProgress {
     const c = new IndexProgress();
     c.watermark = this.watermark;
-    for (const i of this.sparse) c.sparse.add(i);
+    this.fold();
+    c.ranges = this.ranges.clone();
     return c;
   }
 }
+
+export { RangesError };

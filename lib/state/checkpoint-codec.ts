@@ -1,6 +1,8 @@
 import { IndexProgress } from '../progress/index-progress';
 import { KeyProgress } from '../progress/key-progress';
 import type { CheckpointDoc, FailureInfo } from './checkpoint-doc';
+import { parseRangePairs } from '../progress/ranges';
+import { checkCheckpointSize, checkValueSize } from './limits';
 
 /**
  * The checkpoint text format shared by the engine and the CLI (docs/format.md): lines, the first a
@@ -101,27 +103,43 @@ function decodeSnapshot(line: string): CheckpointDoc {
     checkFailure(s.failure) && isStrOrNull(s.state) && isStrOrNull(s.frozen) && (s.keys === undefined || Array.isArray(s.keys)) &&
     (s.kn === undefined || (typeof s.kn === 'string' && s.keys !== undefined));
   if (!ok) throw new CodecError(1, 'the snapshot record has missing or mistyped fields');
+  if (s.fp.length > MAX_FINGERPRINTS) throw new CodecError(1, `the snapshot lists ${s.fp.length} input fingerprints (at most ${MAX_FINGERPRINTS})`);
+  checkStoredSize(s.state, 'state', 1);
+  checkStoredSize(s.frozen, 'frozen fields', 1);
   const progress = new IndexProgress();
-  progress.watermark = s.w;
   try {
-    progress.applyRanges(s.s);
+    progress.loadSnapshot(s.w, s.s);
   } catch (e) {
-    throw new CodecError(1, (e as Error).message);
+    throw new CodecError(1, `done items: ${(e as Error).message}`);
   }
   let keys: KeyProgress | null = null;
   if (s.keys) {
     keys = new KeyProgress();
+    keys.beginLoad();
     try {
       keys.addAll(s.keys);
       if (s.kn) keys.applyRanges(s.kn);
     } catch (e) {
-      throw new CodecError(1, (e as Error).message);
+      throw new CodecError(1, `done keys: ${(e as Error).message}`);
     }
   }
   return {
     jobName: s.job, totalItems: s.total, fingerprint: s.fp, runCount: s.runs, complete: s.complete, createdAt: s.created,
     updatedAt: s.updated, progress, keys, lastFailure: s.failure, state: s.state, frozenState: s.frozen, results: new Map(),
   };
+}
+
+/** Fingerprint slots a checkpoint may hold (the engine writes at most 16; see fingerprint.ts). */
+const MAX_FINGERPRINTS = 1024;
+
+/** A stored user value longer than the value limit is refused before anything parses it. */
+function checkStoredSize(text: string | null, what: string, line: number): void {
+  if (text === null) return;
+  try {
+    checkValueSize(text);
+  } catch (e) {
+    throw new CodecError(line, `${what}: ${(e as Error).message}`);
+  }
 }
 
 function stampOf(rest: string, line: number): [string, number] {
@@ -136,10 +154,17 @@ function stampOf(rest: string, line: number): [string, number] {
  * @internal
  */
 export function decodeCheckpoint(text: string): CheckpointDoc {
+  try {
+    checkCheckpointSize(text);
+  } catch (e) {
+    throw new CodecError(1, (e as Error).message);
+  }
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0) throw new CodecError(1, 'the checkpoint is empty');
   const doc = decodeSnapshot(lines[0]);
+  // progress records are gathered and joined once at the end: O(r log r) for r ranges in all
+  const done: number[] = [];
   for (let n = 1; n < lines.length; n++) {
     const line = lines[n];
     const rest = line.slice(1);
@@ -147,7 +172,7 @@ export function decodeCheckpoint(text: string): CheckpointDoc {
       switch (line[0]) {
         case '+': {
           const [ranges, t] = stampOf(rest, n + 1);
-          doc.progress.applyRanges(ranges);
+          for (const v of parseRangePairs(ranges, false)) done.push(v);
           doc.updatedAt = t;
           break;
         }
@@ -159,17 +184,26 @@ export function decodeCheckpoint(text: string): CheckpointDoc {
           break;
         }
         case 's':
+          checkStoredSize(rest, 'state', n + 1);
           doc.state = rest;
           break;
         case 'f': {
           const m = /^(\d+) ([0-9a-f]+)$/.exec(rest);
-          if (!m || Number(m[1]) > 1024) throw new Error('malformed fingerprint record');
+          if (!m || Number(m[1]) >= MAX_FINGERPRINTS) throw new Error('malformed fingerprint record');
           doc.fingerprint[Number(m[1])] = m[2];
           break;
         }
         case 'r': {
           const pair = JSON.parse(rest) as unknown;
           if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error('malformed result record');
+          let key: unknown;
+          try {
+            key = JSON.parse(pair[0]);
+          } catch {
+            key = undefined;
+          }
+          if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) throw new Error('malformed result record (its key is not a JSON string or number)');
+          checkStoredSize(pair[1], `result ${pair[0].length > 40 ? pair[0].slice(0, 40) + '…' : pair[0]}`, n + 1);
           doc.results.set(pair[0], pair[1]);
           break;
         }
@@ -180,6 +214,11 @@ export function decodeCheckpoint(text: string): CheckpointDoc {
       if (e instanceof CodecError) throw e;
       throw new CodecError(n + 1, (e as Error).message);
     }
+  }
+  doc.progress.addLoaded(done);
+  doc.keys?.endLoad();
+  if (!doc.keys && doc.totalItems !== null && doc.progress.size > doc.totalItems) {
+    throw new CodecError(1, `${doc.progress.size} items are marked done, but the input has only ${doc.totalItems}`);
   }
   return doc;
 }

@@ -1,3 +1,5 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error';
+
 /**
  * Limits on the user values a checkpoint holds (`checkpoint()` state, frozen instance fields,
  * stored results), checked before any of it is turned into objects, and checked the same way when
@@ -12,17 +14,49 @@
  * ```
  */
 export const SERIALIZATION_LIMITS: Readonly<{
-  /** Characters of one serialized value (64 Mi): larger values fail to save and refuse to load. */
+  /**
+   * Characters of one serialized value (default 64 Mi): larger values fail to save and refuse to
+   * load. Raise it with the environment variable `SAFE_STATE_MAX_VALUE_CHARS`.
+   */
   maxValueChars: number;
   /** Nesting levels of one value (1000): devalue's parser recurses once per level. */
   maxDepth: number;
   /** Decimal digits of one BigInt (100,000): parsing a decimal BigInt is quadratic in its length. */
   maxBigIntDigits: number;
+  /**
+   * Characters of a whole stored checkpoint (default 256 Mi), checked before anything of it is
+   * parsed. Raise it with the environment variable `SAFE_STATE_MAX_CHECKPOINT_CHARS`.
+   */
+  maxCheckpointChars: number;
 }> = Object.freeze({
-  maxValueChars: 64 * 1024 * 1024,
+  get maxValueChars(): number {
+    return envLimit(VALUE_ENV, 64 * 1024 * 1024);
+  },
   maxDepth: 1000,
   maxBigIntDigits: 100_000,
+  get maxCheckpointChars(): number {
+    return envLimit(CHECKPOINT_ENV, 256 * 1024 * 1024);
+  },
 });
+
+/** The environment variable that raises {@link SERIALIZATION_LIMITS}.maxValueChars. @internal */
+export const VALUE_ENV = 'SAFE_STATE_MAX_VALUE_CHARS';
+/** The environment variable that raises {@link SERIALIZATION_LIMITS}.maxCheckpointChars. @internal */
+export const CHECKPOINT_ENV = 'SAFE_STATE_MAX_CHECKPOINT_CHARS';
+
+/** The longest string V8 can hold: no limit can usefully go beyond it. */
+const MAX_STRING = 2 ** 29 - 24;
+
+/** A limit from the environment (a positive integer, at most {@link MAX_STRING}), or its default. */
+function envLimit(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidOptionsError(name, `${name} must be a positive integer (a number of characters), got ${JSON.stringify(raw.slice(0, 40))}`);
+  }
+  return Math.min(n, MAX_STRING);
+}
 
 /** A serialized value that is malformed or beyond {@link SERIALIZATION_LIMITS}. @internal */
 export class PayloadError extends Error {
@@ -54,8 +88,21 @@ const VIEW_TAGS = new Set([
  * @internal
  */
 export function checkValueSize(text: string): void {
-  if (text.length > SERIALIZATION_LIMITS.maxValueChars) {
-    throw new PayloadError(`the value is ${text.length} characters long, more than the limit of ${SERIALIZATION_LIMITS.maxValueChars}`);
+  const max = SERIALIZATION_LIMITS.maxValueChars;
+  if (text.length > max) {
+    throw new PayloadError(`the value is ${text.length} characters long, more than the limit of ${max} (SERIALIZATION_LIMITS.maxValueChars; to load it anyway, set the environment variable ${VALUE_ENV} to a larger number of characters)`);
+  }
+}
+
+/**
+ * Checks the length of a whole stored checkpoint before any of it is parsed: longer text fails
+ * with {@link PayloadError} naming the limit and how to raise it.
+ * @internal
+ */
+export function checkCheckpointSize(text: string): void {
+  const max = SERIALIZATION_LIMITS.maxCheckpointChars;
+  if (text.length > max) {
+    throw new PayloadError(`the checkpoint is ${text.length} characters long, more than the limit of ${max} (SERIALIZATION_LIMITS.maxCheckpointChars; to load it anyway, set the environment variable ${CHECKPOINT_ENV} to a larger number of characters)`);
   }
 }
 

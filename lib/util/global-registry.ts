@@ -29,6 +29,13 @@ export interface GlobalRegistry {
    * the server, and is taken over like a dead holder's
    */
   liveLockTokens: Set<string>;
+  /**
+   * running jobs watching SIGINT/SIGTERM, and the one listener installed for them (lib/engine/signals.ts):
+   * with two loaded copies, one listener flushes every copy's jobs before the signal is raised again
+   */
+  /** job definitions of decorated methods, per class decorator-metadata object (lib/decorators/metadata.ts) */
+  jobDefinitions?: WeakMap<object, Map<string | symbol, unknown>>;
+  signalWatch?: { runs: Set<unknown>; listener: ((signal: NodeJS.Signals) => void) | null };
 }
 
 const KEY = Symbol.for('safe-state.global-registry.v1');

@@ -13,7 +13,19 @@ import { writeSync } from 'node:fs';
  */
 export type Phase = 'B' | 'S' | 'F' | 'D' | 'P' | 'R' | 'C' | 'K';
 
-const fd = Number(process.env.SAFE_STATE_TEST_PHASE_FD);
+/**
+ * `true` in the published build only: scripts/build.ts defines it (esbuild `define`) and folds
+ * the conditions that test it, so the hooks below and the environment variables that turn them on
+ * are not in dist/ at all. Nowhere else is it defined (the tests run lib/ as is, or bundles of it),
+ * hence `typeof`. @internal
+ */
+declare const SAFE_STATE_BUILD_WITHOUT_TEST_HOOKS: true | undefined;
+
+function phaseWriter(): ((p: Phase) => void) | null {
+  if (typeof SAFE_STATE_BUILD_WITHOUT_TEST_HOOKS !== 'undefined') return null;
+  const fd = Number(process.env.SAFE_STATE_TEST_PHASE_FD);
+  return Number.isInteger(fd) && fd > 2 ? (p) => writeSync(fd, p) : null;
+}
 
 /** @internal */
-export const phaseHook: ((p: Phase) => void) | null = Number.isInteger(fd) && fd > 2 ? (p) => writeSync(fd, p) : null;
+export const phaseHook: ((p: Phase) => void) | null = phaseWriter();

@@ -135,6 +135,27 @@ describe('RedisBackend', () => {
       expect(JSON.parse((await raw.get(`${b.prefix}lock:{${name}}`))!).pid).toBe(777); // and the release left the thief's lock alone
     });
 
+    it('a run whose lapsed lock another run took, used and released loses the fence: its saves and its delete write nothing', async () => {
+      const a = open({ leaseMs: 1000 });
+      const b = new RedisBackend(raw, { prefix: a.prefix, leaseMs: 1000 });
+      const name = 'lapsed';
+      const lockA = await a.lock(name, me());
+      await a.save(name, 'a0\n');
+      await raw.del(`${a.prefix}lock:{${name}}`); // A's lease lapsed (A was stopped)
+      const lockB = await b.lock(name, me());
+      await b.save(name, 'b0\n');
+      await b.delete(name); // B finished the job and cleared it
+      await lockB.release();
+      for (const write of [() => a.append(name, 'a1\n'), () => a.save(name, 'a1\n'), () => a.delete(name)]) {
+        const err = await write().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(JobLockedError);
+        expect(err).toMatchObject({ lost: true, message: expect.stringContaining('lost its lock to another run') });
+      }
+      expect(await raw.exists(`${a.prefix}job:{${name}}`, `${a.prefix}lock:{${name}}`)).toBe(0); // nothing recreated
+      await lockA.release();
+      expect(await raw.get(`${a.prefix}fence:{${name}}`)).toBe('2'); // one generation per acquisition
+    });
+
     it('a body that blocks the event loop past the lease keeps its run: the next save takes the lapsed lease back', async () => {
       const b = open({ leaseMs: 1000 });
       const job = safeState(async (xs: number[]) => {

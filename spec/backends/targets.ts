@@ -54,7 +54,7 @@ export interface TargetTraits {
   list: boolean;
   /** text may hold U+0000 */
   nul: boolean;
-  /** saves are synchronous (for..of keeps the guarantee) */
+  /** for..of keeps the guarantee (synchronous saves, or the blocking save worker of the network backends) */
   sync: boolean;
 }
 
@@ -66,7 +66,7 @@ export function traitsOf(kind: TargetKind): TargetTraits {
     append: kind === 'memory' || kind === 'file' || kind === 'redis-url' || kind === 'redis-client',
     list: kind !== 'custom',
     nul: !pg,
-    sync: kind === 'memory' || kind === 'file' || kind === 'sqlite',
+    sync: kind !== 'custom', // a backend with only the four methods saves in the background under for..of
   };
 }
 

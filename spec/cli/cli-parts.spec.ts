@@ -116,11 +116,11 @@ describe('resetItems (the document change behind `reset`)', () => {
     expect(p.size).toBe(50);
     expect(p.markUndone(10, 10)).toBe(1);
     expect(p.watermark).toBe(10);
-    expect(p.sparse.size).toBe(39);
+    expect(p.aboveWatermark).toBe(39);
     expect(p.markUndone(10, 10)).toBe(0);
     p.markDone(10);
     expect(p.watermark).toBe(50);
-    expect(p.sparse.size).toBe(0);
+    expect(p.aboveWatermark).toBe(0);
   });
 
   it('keys: marks the named keys not done', () => {

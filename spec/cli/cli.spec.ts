@@ -372,6 +372,15 @@ describe('command line errors', () => {
     expect(runs[8].stderr).toMatch(/^safe-state: no SQLite database at .*missing\.db/);
   });
 
+  it('an unreachable server exits 4 every time: the exit code never waits on (nor is lost to) a client that does not finish closing', async () => {
+    // closing ioredis while it waits to reconnect may never settle; before, the event loop then
+    // drained with the command unfinished and some of these runs exited 0 after printing the error
+    const cwd = workDir();
+    const runs = await Promise.all(Array.from({ length: 16 }, () => cli(cwd, ['list', '--redis', 'redis://127.0.0.1:1'])));
+    expect(runs.map((r) => r.code)).toEqual(runs.map(() => 4));
+    for (const r of runs) expect(r.stderr).toMatch(/^safe-state: Redis at 127\.0\.0\.1:1: cannot list jobs: .*ECONNREFUSED/);
+  }, 240_000);
+
   it('help and --version exit 0; no command prints the usage and exits 2', async () => {
     const cwd = workDir();
     const [help, version, none] = await Promise.all([cli(cwd, ['help', 'reset']), cli(cwd, ['--version']), cli(cwd, [])]);

@@ -47,6 +47,8 @@ export function bundleChild(script: string, external: readonly string[] = []): s
     outfile: out,
     external: [...external],
     tsconfig: path.join(REPO, 'tsconfig.json'),
+    // as users ship bundles: a job's default name then comes from its source module, not the bundle
+    sourcemap: 'linked',
     logLevel: 'error',
   });
   return out;

@@ -171,9 +171,10 @@ export function prng(seed: number): () => number {
 }
 
 export function seedFor(label: string): number {
+  // CRASH_SEED replays a series: it is the seed printed in the failure, used as it is
   const env = process.env.CRASH_SEED;
-  const base = env ? Number(env) : Date.now();
-  let h = base >>> 0;
+  if (env) return Number(env) >>> 0;
+  let h = Date.now() >>> 0;
   for (const c of label) h = (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0;
   return h;
 }

@@ -92,11 +92,15 @@ async function killSeries(loop: CrashLoop): Promise<SeriesOutcome> {
     const before = readEffects(cfg.effects).length;
     const killing = kills < KILLS;
     const aimRoll = rng();
-    const aim: Aim = aimRoll < 0.5 ? 'save' : aimRoll < 0.75 ? 'body' : 'any';
+    // Past half the series without a kill in the body (a loaded machine delivers the signal late,
+    // after the child has moved on to its fsync), aim the rest there, with a body ten times longer.
+    const missingBody = landings.B === 0 && kills >= KILLS / 2;
+    const aim: Aim = missingBody ? 'body' : aimRoll < 0.5 ? 'save' : aimRoll < 0.75 ? 'body' : 'any';
     // A long body makes 'body' kills land in the body, before or after the item's effect (after
     // it, the item must be repeated); a short one leaves the fsync as the widest window, where
     // 'save' kills land.
-    const busy = !killing ? {} : aim === 'body' ? { busyUs: 1000, busyAfterUs: 1000 } : aim === 'any' ? { busyUs: 100 } : {};
+    const bodyUs = missingBody ? 10_000 : 1000;
+    const busy = !killing ? {} : aim === 'body' ? { busyUs: bodyUs, busyAfterUs: bodyUs } : aim === 'any' ? { busyUs: 100 } : {};
     const after = randInt(rng, 1, 36);
     const res = await runChildPastOwnerlessLock({ ...cfg, ...busy }, () => (killing ? { onPhase: killPlan(after, aim) } : {}), stalls);
     const effects = readEffects(cfg.effects);

@@ -92,10 +92,10 @@ describe('@SafeState forms', () => {
     }).toThrow(TypeError);
   });
 
-  it('throws a TypeError pointing to safeState(fn) when called the legacy way', () => {
+  it('throws a TypeError pointing to safeState(fn) when called with neither decorator form', () => {
     const descriptor = { value: async () => 1, writable: true, configurable: true, enumerable: false };
-    expect(() => (SafeState as any)({}, 'run', descriptor)).toThrow(/safeState\(fn, options\)/);
-    expect(() => (SafeState({ name: 'x' }) as any)({}, 'run', descriptor)).toThrow(/experimentalDecorators/);
+    expect(() => (SafeState as any)(42, 'run', descriptor)).toThrow(/safeState\(fn, options\)/);
+    expect(() => (SafeState({ name: 'x' }) as any)(42, 'run', descriptor)).toThrow(/neither a standard decorator's \(value, context\) nor a legacy/);
   });
 
   it('validates options at decoration time, naming the option', () => {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { safeState, concurrently, MemoryBackend } from '../../lib/index';
 import { range, tempDir } from '../helpers';
@@ -17,11 +18,11 @@ describe('verbose output', () => {
     await expect(job(range(500))).rejects.toThrow('Read timed out');
     failAt = -1;
     await job(range(500));
-    const file = path.relative(process.cwd(), job.checkpointPath!);
+    expect(path.isAbsolute(job.checkpointPath!)).toBe(true);
     expect(lines).toEqual([
       "starting fresh job 'image-scrape'",
       "'image-scrape' failed at item 233: ConnectionError: Read timed out",
-      `progress 233/500 saved to ${file.startsWith('..') ? job.checkpointPath : file}`,
+      `progress 233/500 saved to ${job.checkpointPath}`, // absolute, wherever the job runs
       "resuming 'image-scrape': 233/500 done (run #2)",
       'skipped 233 done items',
       "job 'image-scrape' complete; checkpoint cleared",
@@ -78,6 +79,55 @@ describe('verbose output', () => {
       failAt = -1;
       await job(kind === 'sync' ? (function* () { yield* range(8); })() : (async function* () { yield* range(8); })());
       expect(lines.slice(3)).toEqual([`resuming 'skips-${kind}': 5/? done (run #2)`, 'skipped 5 done items', `job 'skips-${kind}' complete; checkpoint cleared`]);
+    }
+  });
+
+  it('prints the absolute checkpoint path also when the state directory is under the working directory', async () => {
+    const lines: string[] = [];
+    const rel = path.relative(process.cwd(), tempDir());
+    const job = safeState(async (xs: number[]) => {
+      for (const x of xs) if (x === 1) throw new Error('f');
+    }, { name: 'abs-path', stateDir: path.isAbsolute(rel) || rel.startsWith('..') ? path.join('.tmp-verbose-spec', String(process.pid)) : rel, verbose: { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) } });
+    try {
+      await expect(job([0, 1])).rejects.toThrow('f');
+      expect(lines).toContain(`progress 1/2 saved to ${path.resolve(job.checkpointPath!)}`);
+      expect(lines.find((l) => l.startsWith('progress'))).toMatch(/ saved to \//);
+    } finally {
+      await job.clearCheckpoint();
+      fs.rmSync(path.join(process.cwd(), '.tmp-verbose-spec'), { recursive: true, force: true });
+    }
+  });
+
+  it('escapes control characters in job names and error messages: one terminal-safe line each, on stderr and to a logger', async () => {
+    const name = 'evil\x1b]0;title\x07\x1b[2J\rname\n\u202eX';
+    const message = 'bad\x1b]8;;https://x.example/\x1b\\link\x07\nsecond line\u009b2J';
+    const lines: string[] = [];
+    const job = safeState(async (xs: number[]) => {
+      for (const x of xs) if (x === 1) throw new Error(message);
+    }, { name, backend: new MemoryBackend(), verbose: { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) } });
+    await expect(job([0, 1])).rejects.toThrow(message); // the error itself is unchanged
+    expect(lines.slice(0, 2)).toEqual([
+      "starting fresh job 'evil\\x1b]0;title\\x07\\x1b[2J\\rname\\n\\u202eX'",
+      "'evil\\x1b]0;title\\x07\\x1b[2J\\rname\\n\\u202eX' failed at item 1: Error: bad\\x1b]8;;https://x.example/\\x1b\\link\\x07\\nsecond line\\x9b2J",
+    ]);
+
+    const writes: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    try {
+      const loud = safeState(async (xs: number[]) => {
+        for (const x of xs) if (x === 1) throw new Error(message);
+      }, { name, backend: new MemoryBackend(), verbose: true });
+      await expect(loud([0, 1])).rejects.toThrow(message);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    for (const w of writes) {
+      expect(w).toMatch(/^\[safe-state\] [^\n]*\n$/);
+      expect(w).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     }
   });
 });

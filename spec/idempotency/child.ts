@@ -85,7 +85,8 @@ export function effectsOf(file: string): [string, number][] {
  * simulates (use child processes for that).
  */
 export function sameDirElsewhere(dir: string): string {
-  const alias = `${dir}-alias-${Math.random().toString(36).slice(2)}`;
-  fs.symlinkSync(dir, alias);
-  return alias;
+  // the link is to the parent: a state directory that is itself a link is refused
+  const alias = path.join(require('node:os').tmpdir(), `safe-state-alias-${Math.random().toString(36).slice(2)}`);
+  fs.symlinkSync(path.dirname(dir), alias);
+  return path.join(alias, path.basename(dir));
 }

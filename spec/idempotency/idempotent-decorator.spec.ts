@@ -176,11 +176,11 @@ describe('@Idempotent as a decorator', () => {
     }).toThrow(TypeError);
   });
 
-  it('throws a TypeError pointing to idempotent(fn) when called the legacy way', () => {
+  it('throws a TypeError pointing to idempotent(fn) when called with neither decorator form', () => {
     const descriptor = { value: async () => 1, writable: true, configurable: true, enumerable: false };
-    expect(() => (Idempotent as any)({}, 'run', descriptor)).toThrow(/idempotent\(fn, options\)/);
-    expect(() => (Idempotent({ key: () => 'k' }) as any)({}, 'run', descriptor)).toThrow(/experimentalDecorators/);
-    expect(() => (Idempotent(() => true) as any)({}, 'run')).toThrow(TypeError);
+    expect(() => (Idempotent as any)(42, 'run', descriptor)).toThrow(/idempotent\(fn, options\)/);
+    expect(() => (Idempotent({ key: () => 'k' }) as any)(42, 'run', descriptor)).toThrow(/neither a standard decorator's \(value, context\) nor a legacy/);
+    expect(() => (Idempotent(() => true) as any)({}, 'run')).toThrow(/applied to field 'run'/);
   });
 
   it('validates options at decoration time, naming the option', () => {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanUp, runSample, startSample, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, startSample, statePattern, verboseLines, workDir } from './sample-runner';
 import { startFakeApi, profileOf, type FakeApi } from '../../samples/api-enrichment/fake-api';
 
 const SCRIPT = 'api-enrichment/enrich-users.ts';
@@ -72,7 +72,7 @@ describe('samples/api-enrichment', () => {
     expect(verboseLines(first.stderr)).toEqual([
       "[safe-state] starting fresh job 'api-enrichment'",
       "[safe-state] 'api-enrichment' failed at item 70: ApiError: 503 Service Unavailable",
-      expect.stringMatching(/^\[safe-state\] progress 70\/200 saved to \.safe_state\/api-enrichment-[0-9a-f]{12}\.safestate$/),
+      expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 70/200 saved to ${statePattern(cwd)}/api-enrichment-[0-9a-f]{12}\\.safestate$`)),
     ]);
     const rerun = await runSample(SCRIPT, ['--api', api.url], cwd);
     expect(rerun.code).toBe(0);

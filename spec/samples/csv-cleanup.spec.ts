@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanUp, runSample, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, statePattern, verboseLines, workDir } from './sample-runner';
 import { cleanRow, parseCsvRecord, isoDate, toCsvLine } from '../../samples/csv-cleanup/clean-csv';
 
 const SCRIPT = 'csv-cleanup/clean-csv.ts';
@@ -55,7 +55,7 @@ describe('samples/csv-cleanup', () => {
     expect(verboseLines(first.stderr)).toEqual([
       "[safe-state] starting fresh job 'csv-cleanup'",
       "[safe-state] 'csv-cleanup' failed at item 149: Error: cannot clean row 150: unexpected value",
-      expect.stringMatching(/^\[safe-state\] progress 149\/\? saved to \.safe_state\/csv-cleanup-[0-9a-f]{12}\.safestate$/),
+      expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 149/\\? saved to ${statePattern(cwd)}/csv-cleanup-[0-9a-f]{12}\\.safestate$`)),
     ]);
     const partial = fs.readFileSync(path.join(cwd, OUT), 'utf8');
     expect(expected.startsWith(partial)).toBe(true);

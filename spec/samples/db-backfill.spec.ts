@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
-import { cleanUp, runSample, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, statePattern, verboseLines, workDir } from './sample-runner';
 import { normalizeEmail, seedEmail } from '../../samples/db-backfill/backfill';
 
 const SCRIPT = 'db-backfill/backfill.ts';
@@ -57,7 +57,7 @@ describe('samples/db-backfill', () => {
     expect(verboseLines(first.stderr)).toEqual([
       "[safe-state] starting fresh job 'db-backfill'",
       "[safe-state] 'db-backfill' failed at item 149: Error: cannot backfill customer 150: unexpected value",
-      expect.stringMatching(/^\[safe-state\] progress 149\/300 saved to \.safe_state\/db-backfill-[0-9a-f]{12}\.safestate$/),
+      expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 149/300 saved to ${statePattern(cwd)}/db-backfill-[0-9a-f]{12}\\.safestate$`)),
     ]);
     expect(first.stdout).toBe('this run: 149 rows backfilled\n');
     const partial = readDb(cwd);

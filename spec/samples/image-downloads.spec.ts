@@ -73,6 +73,11 @@ function runSample(cwd: string, args: string[]): Promise<Result> {
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
+/** The absolute state directory of a run in `cwd` (as the verbose lines print it), escaped for a RegExp. */
+function stateDirPattern(cwd: string): string {
+  return path.join(fs.realpathSync(cwd), '.safe_state').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
 function workDir(): string {
   const d = tempDir('safe-state-sample-');
   dirs.push(d);
@@ -96,7 +101,7 @@ describe('samples/image-downloads', () => {
     expect(verboseLines(first.stderr)).toEqual([
       "[safe-state] starting fresh job 'image-scrape'",
       "[safe-state] 'image-scrape' failed at item 233: ConnectionError: Read timed out",
-      `[safe-state] progress 233/500 saved to .safe_state/${checkpoint[0]}`,
+      `[safe-state] progress 233/500 saved to ${path.join(fs.realpathSync(cwd), '.safe_state', checkpoint[0])}`,
     ]);
     expect(first.stdout).toContain('this run downloaded 233 images (items 0-232)');
     expect(downloadLog(cwd)).toEqual(range(0, 233));
@@ -118,7 +123,7 @@ describe('samples/image-downloads', () => {
     expect(downloadLog(cwd).slice(233)).toEqual(range(233, COUNT));
     expect(downloadLog(cwd)).toEqual(range(0, COUNT));
     expect(fs.readdirSync(path.join(cwd, 'images')).filter((f) => f.endsWith('.svg'))).toHaveLength(COUNT);
-    expect(fs.readdirSync(path.join(cwd, '.safe_state'))).toEqual([]);
+    expect(fs.readdirSync(path.join(cwd, '.safe_state'))).toEqual(['.gitignore']);
   });
 
   it('a failing first run leaves a checkpoint the same failure hits again, without redoing done items', async () => {
@@ -130,7 +135,7 @@ describe('samples/image-downloads', () => {
       "[safe-state] resuming 'image-scrape': 10/20 done (run #2)",
       '[safe-state] skipped 10 done items',
       "[safe-state] 'image-scrape' failed at item 10: ConnectionError: Read timed out",
-      expect.stringMatching(/^\[safe-state\] progress 10\/20 saved to \.safe_state\/image-scrape-[0-9a-f]{12}\.safestate$/),
+      expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 10/20 saved to ${stateDirPattern(cwd)}/image-scrape-[0-9a-f]{12}\\.safestate$`)),
     ]);
     expect(again.stdout).toContain('this run downloaded 0 images (items none)');
     const third = await runSample(cwd, ['--count', '20']);
@@ -152,7 +157,7 @@ describe('samples/image-downloads', () => {
     child.kill('SIGINT');
     const interrupted = await done;
     expect(interrupted.signal).toBe('SIGINT');
-    const m = /^\[safe-state\] 'image-scrape' interrupted by SIGINT; progress (\d+)\/500 saved to \.safe_state\/image-scrape-[0-9a-f]{12}\.safestate$/m.exec(interrupted.stderr);
+    const m = new RegExp(`^\\[safe-state\\] 'image-scrape' interrupted by SIGINT; progress (\\d+)/500 saved to ${stateDirPattern(cwd)}/image-scrape-[0-9a-f]{12}\\.safestate$`, 'm').exec(interrupted.stderr);
     expect(m).not.toBeNull();
     const saved = Number(m![1]);
     expect(saved).toBe(downloadLog(cwd).length);
@@ -217,6 +222,6 @@ describe('samples/image-downloads', () => {
     const images = fs.readdirSync(path.join(cwd, 'images')).filter((f) => f.endsWith('.svg'));
     expect(images).toHaveLength(COUNT);
     for (const f of images) expect(fs.statSync(path.join(cwd, 'images', f)).size).toBeGreaterThan(0);
-    expect(fs.readdirSync(path.join(cwd, '.safe_state'))).toEqual([]); // checkpoint and the dead holder's lock are gone
+    expect(fs.readdirSync(path.join(cwd, '.safe_state'))).toEqual(['.gitignore']); // checkpoint and the dead holder's lock are gone
   });
 });

@@ -86,3 +86,8 @@ export async function waitFor(what: string, check: () => boolean, ms = 30_000): 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The state directory of a sample run in `cwd`, as the verbose lines print it (absolute), escaped for a RegExp. */
+export function statePattern(cwd: string): string {
+  return path.join(fs.realpathSync(cwd), '.safe_state').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -3,6 +3,8 @@
  * (SIGKILL), new users sign up, and the rerun welcomes everyone exactly once (except at most the
  * email in flight at the kill).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { cleanUp, fileLines, runSample, verboseLines, workDir } from './sample-runner';
 import { userNumber } from '../../samples/welcome-emails/send-welcome-emails';
 
@@ -20,7 +22,7 @@ describe('samples/welcome-emails', () => {
     expect(verboseLines(first.stderr)).toEqual([
       "[safe-state] starting fresh job 'welcome-emails'",
       "[safe-state] 'welcome-emails' failed at item 40: SmtpError: 421 Too many connections",
-      '[safe-state] progress 40/200 saved to .safe_state/welcome-emails-0fb39e3220b7.safestate',
+      `[safe-state] progress 40/200 saved to ${path.join(fs.realpathSync(cwd), '.safe_state')}/welcome-emails-0fb39e3220b7.safestate`,
     ]);
     expect(first.stdout).toBe('sent 40 welcome emails this run\n');
     expect(outbox(cwd)).toEqual(ids(0, 40));

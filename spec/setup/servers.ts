@@ -1,7 +1,8 @@
 /**
  * Throwaway Redis, MariaDB and PostgreSQL servers for the test suite: started on loopback on free
  * ports with temporary data directories, stopped afterwards. Nothing here talks to a system-wide
- * server. `.ci/run` installs the Debian packages (redis-server, mariadb-server, postgresql).
+ * server. `npm run test:all` (scripts/test-servers.sh) installs the Debian packages (redis-server,
+ * mariadb-server, postgresql) when they are missing.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -43,7 +44,7 @@ function which(bin: string, hint: string): string {
     const p = path.join(dir, bin);
     if (fs.existsSync(p)) return p;
   }
-  throw new Error(`${bin} not found: install ${hint} (apt-get install -y ${hint}); .ci/run does this`);
+  throw new Error(`${bin} not found: install ${hint} (apt-get install -y ${hint}); npm run test:all does this`);
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {

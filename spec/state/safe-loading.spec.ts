@@ -49,7 +49,6 @@ async function planted(name: string, stateText: string, extraRecords = '') {
 
 async function refusedEverywhere(name: string, stateText: string, pattern: RegExp): Promise<void> {
   const { job, control } = await planted(name, stateText);
-  const t0 = Date.now();
   const onRun = await job().catch((e) => e);
   const onPeek = await job.peekCheckpoint().catch((e) => e);
   for (const err of [onRun, onPeek]) {
@@ -58,7 +57,6 @@ async function refusedEverywhere(name: string, stateText: string, pattern: RegEx
     expect(err.message).toContain(`job '${name}'`);
     expect(err.message).toContain('state:');
   }
-  expect(Date.now() - t0).toBeLessThan(3000); // fails fast
   expect(control.ran).toBe(false);
   expectNoPollution();
 }
@@ -150,7 +148,9 @@ describe('hostile sizes fail fast with a clear error', () => {
   });
 
   it('a value longer than the size limit is refused before it is parsed', async () => {
-    const text = JSON.stringify(['a'.repeat(SERIALIZATION_LIMITS.maxValueChars)]);
+    // not JSON past the limit (no closing quote or bracket): were it parsed first, the error would say
+    // "not valid JSON"; the size message shows the length was checked before any parse (no timing)
+    const text = `["${'a'.repeat(SERIALIZATION_LIMITS.maxValueChars)}`;
     await refusedEverywhere('huge', text, new RegExp(`characters long, more than the limit of ${SERIALIZATION_LIMITS.maxValueChars}`));
   });
 
@@ -158,13 +158,14 @@ describe('hostile sizes fail fast with a clear error', () => {
     await refusedEverywhere('bigint', JSON.stringify([['BigInt', '9'.repeat(2_000_000)]]), /BigInt has 2000000 digits/);
   });
 
-  it('a progress record naming billions of out-of-order items is refused before allocating them', async () => {
-    const { job } = await planted('sparse', 'null', '+10-4000000000 1700000000000\n');
-    const t0 = Date.now();
-    const err = await job().catch((e) => e);
-    expect(err).toBeInstanceOf(CheckpointCorruptError);
-    expect(err.message).toMatch(/\(record 2\).*more than 16000000 completed items out of order/);
-    expect(Date.now() - t0).toBeLessThan(1000);
+  it('a progress record naming billions of out-of-order items is held as one range: loaded at once, nothing allocated per item', async () => {
+    const { job } = await planted('sparse', '[1]', '+10-4000000000 1700000000000\n');
+    const cp = await job.peekCheckpoint();
+    expect(cp!.completedIndices.size).toBe(4_000_000_000 - 10 + 1);
+    expect(cp!.completedIndices.has(9)).toBe(false);
+    expect(cp!.completedIndices.has(10)).toBe(true);
+    expect(cp!.completedIndices.has(4_000_000_000)).toBe(true);
+    expect(cp!.completedIndices.has(4_000_000_001)).toBe(false);
   });
 });
 

@@ -10,6 +10,9 @@ import { slugOf } from './slug';
 import { decodeJournal, encodeHeader, encodeRecords, JournalDamage } from './journal';
 import { lockFile } from './file-lock';
 import { phaseHook } from '../../util/test-phase';
+import { prepareStateDir } from './state-dir';
+import { defaultStateDir } from '../../util/default-state-dir';
+import { createExclusiveSync, openAppendSync, openDirSync, READ_NOFOLLOW, unlinkQuietly } from './no-follow';
 
 const writeAsync = promisify(fs.write);
 
@@ -34,7 +37,12 @@ const fdatasyncAsync = promisify(fs.fdatasync);
  * ```
  */
 export interface FileBackendOptions {
-  /** Directory of the checkpoint files (created 0700 when missing). Default `.safe_state`, relative to the working directory. */
+  /**
+   * Directory of the checkpoint files, created 0700 (with a `.gitignore` holding `*`) when missing.
+   * An existing one must be a directory (not a link) of this user that group and others cannot
+   * write to (else BackendError: `chmod 700 <dir>`). Default: the `SAFE_STATE_DIR` environment
+   * variable, else `.safe_state`; relative to the working directory.
+   */
   dir?: string;
   /**
    * A lock held by a process on another host is taken over when its heartbeat is older than this
@@ -75,7 +83,7 @@ export class FileBackend extends StateBackend {
     if (options.staleMs !== undefined && !(Number.isFinite(options.staleMs) && options.staleMs > 0)) {
       throw new InvalidOptionsError('staleMs', `FileBackend staleMs must be a positive number (got ${options.staleMs})`);
     }
-    this.dir = path.resolve(options.dir ?? '.safe_state');
+    this.dir = path.resolve(options.dir ?? defaultStateDir());
     this.staleMs = options.staleMs ?? 30_000;
   }
 
@@ -86,11 +94,7 @@ export class FileBackend extends StateBackend {
 
   private ensureDir(): void {
     if (this.dirReady) return;
-    try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw new BackendError(`cannot create state directory ${this.dir}: ${(e as Error).message}`, { cause: e });
-    }
+    prepareStateDir(this.dir);
     this.dirReady = true;
   }
 
@@ -99,10 +103,10 @@ export class FileBackend extends StateBackend {
     const file = this.location(jobName);
     let content: string;
     try {
-      content = await fs.promises.readFile(file, 'utf8');
+      content = await fs.promises.readFile(file, { encoding: 'utf8', flag: READ_NOFOLLOW });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new BackendError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+      throw fileError('read', file, e);
     }
     return this.decode(jobName, file, content);
   }
@@ -140,7 +144,7 @@ export class FileBackend extends StateBackend {
     const tmp = `${file}.${process.pid}.tmp`;
     const strict = options.durability === 'strict';
     try {
-      const fd = fs.openSync(tmp, 'w', 0o600);
+      const fd = createExclusiveSync(tmp); // a link planted at the name is removed, never written through
       try {
         writeAllSync(fd, encodeHeader(jobName) + encodeRecords(data));
         if (strict) {
@@ -153,18 +157,14 @@ export class FileBackend extends StateBackend {
       fs.renameSync(tmp, file);
       if (strict) this.syncDir();
     } catch (e) {
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        /* not created */
-      }
-      throw new BackendError(`cannot save ${file}: ${(e as Error).message}`, { cause: e });
+      unlinkQuietly(tmp);
+      throw fileError('save', file, e);
     }
     phaseHook?.('D');
   }
 
   private syncDir(): void {
-    const fd = fs.openSync(this.dir, 'r');
+    const fd = openDirSync(this.dir);
     try {
       fs.fsyncSync(fd);
     } finally {
@@ -175,7 +175,7 @@ export class FileBackend extends StateBackend {
   private appendFd(jobName: string): number {
     let fd = this.appendFds.get(jobName);
     if (fd === undefined) {
-      fd = fs.openSync(this.location(jobName), 'a', 0o600);
+      fd = openAppendSync(this.location(jobName)); // ELOOP if a link was put in the file's place
       this.appendFds.set(jobName, fd);
     }
     return fd;
@@ -209,7 +209,7 @@ export class FileBackend extends StateBackend {
       }
     } catch (e) {
       this.closeAppend(jobName);
-      throw new BackendError(`cannot append to ${this.location(jobName)}: ${(e as Error).message}`, { cause: e });
+      throw fileError('append to', this.location(jobName), e);
     }
     phaseHook?.('D');
   }
@@ -226,7 +226,7 @@ export class FileBackend extends StateBackend {
       }
     } catch (e) {
       this.closeAppend(jobName);
-      throw new BackendError(`cannot append to ${this.location(jobName)}: ${(e as Error).message}`, { cause: e });
+      throw fileError('append to', this.location(jobName), e);
     }
     phaseHook?.('D');
   }
@@ -309,7 +309,7 @@ export class FileBackend extends StateBackend {
 
 function readJobName(file: string): string | null {
   try {
-    const fd = fs.openSync(file, 'r');
+    const fd = fs.openSync(file, READ_NOFOLLOW);
     try {
       const buf = Buffer.alloc(16 * 1024);
       const n = fs.readSync(fd, buf, 0, buf.length, 0);
@@ -322,4 +322,14 @@ function readJobName(file: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A BackendError for a failed file operation, naming the file; a symbolic link at the name
+ * (`ELOOP` under `O_NOFOLLOW`) is said in words.
+ */
+function fileError(action: string, file: string, e: unknown): BackendError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ELOOP' ? `${file} is a symbolic link; safe-state does not follow links in its state directory (remove it)` : (e as Error).message;
+  return new BackendError(`cannot ${action} ${file}: ${why}`, { cause: e });
 }

@@ -7,6 +7,7 @@ import { holderIsDead } from '../lock';
 import { JobLockedError } from '../../errors/job-locked-error';
 import { BackendError } from '../../errors/backend-error';
 import { startHeartbeat, stopHeartbeat } from './heartbeat';
+import { readNoFollowSync, writeNewFileSync } from './no-follow';
 
 /**
  * proper-lockfile's own staleness and refresh are switched off (a stale time of 12 days): they are
@@ -39,8 +40,8 @@ function lockfile(): typeof Lockfile {
 
 function readOwner(ownerFile: string): { holder: LockHolder; heartbeat: number } | null {
   try {
-    const holder = JSON.parse(fs.readFileSync(ownerFile, 'utf8')) as LockHolder;
-    return { holder, heartbeat: fs.statSync(ownerFile).mtimeMs };
+    const holder = JSON.parse(readNoFollowSync(ownerFile)) as LockHolder;
+    return { holder, heartbeat: fs.lstatSync(ownerFile).mtimeMs };
   } catch {
     return null;
   }
@@ -82,12 +83,70 @@ function claimants(lockDir: string): LockHolder[] {
   for (const e of entries) {
     if (!e.startsWith(prefix)) continue;
     try {
-      out.push(JSON.parse(fs.readFileSync(path.join(dir, e), 'utf8')) as LockHolder);
+      out.push(JSON.parse(readNoFollowSync(path.join(dir, e))) as LockHolder);
     } catch {
       /* half-written by a process that died: no live claimant */
     }
   }
   return out;
+}
+
+/** Whether no process with this pid exists (on this host). */
+function pidIsGone(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes what dead claimants of this lock left beside it: claim files
+ * (`<lockDir>.claim-<pid>-<n>`) of processes killed between writing the claim and moving it into
+ * the lock, and lock directories moved aside (`<lockDir>.stale-<pid>-<r>`) by a breaker killed
+ * before it removed them. Called by the holder right after taking the lock. A leftover goes when
+ * its pid (from its name, or the holder record inside) is gone, when the record names a process
+ * that is gone (a reused pid is told apart by its start time), or when it is older than the lock's
+ * stale time (a live claimant's claim lives for milliseconds: an old one is a dead claimant's whose
+ * pid was reused). Claims of other hosts go by age only.
+ */
+function removeDeadLeftovers(lockDir: string, staleMs: number, now = Date.now()): void {
+  const dir = path.dirname(lockDir);
+  const base = path.basename(lockDir);
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = /^\.(claim|stale)-(\d+)-[A-Za-z0-9]+$/.exec(e.slice(base.length));
+    if (!e.startsWith(base) || !m) continue;
+    const p = path.join(dir, e);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue; // gone meanwhile
+    }
+    let holder: LockHolder | null = null;
+    if (m[1] === 'claim' && st.isFile()) {
+      try {
+        holder = JSON.parse(readNoFollowSync(p)) as LockHolder;
+      } catch {
+        /* half-written: judged by the pid in its name */
+      }
+    }
+    const otherHost = holder !== null && typeof holder.host === 'string' && holder.host !== os.hostname();
+    const old = now - st.mtimeMs > staleMs;
+    const gone = !otherHost && (pidIsGone(Number(m[2])) || (holder !== null && holderIsDead(holder)));
+    if (!gone && !old) continue;
+    if (st.isDirectory()) fs.rmSync(p, { recursive: true, force: true });
+    else removeQuietly(p);
+  }
 }
 
 function removeQuietly(file: string): void {
@@ -112,7 +171,11 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
   const claim = `${lockDir}.claim-${process.pid}-${++claimCounter}`; // one per attempt, also within a process
   let release: () => Promise<void>;
   for (let attempt = 0; ; attempt++) {
-    fs.writeFileSync(claim, JSON.stringify(holder), { mode: 0o600 });
+    try {
+      writeNewFileSync(claim, JSON.stringify(holder)); // O_EXCL | O_NOFOLLOW: never through a planted link
+    } catch (e) {
+      throw new BackendError(`cannot lock ${file}: cannot write ${claim}: ${(e as Error).message}`, { cause: e });
+    }
     try {
       release = await acquire(file, lockDir, options);
       break;
@@ -140,7 +203,14 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
       breakLock(lockDir);
     }
   }
-  fs.renameSync(claim, ownerFile);
+  try {
+    fs.renameSync(claim, ownerFile); // into the directory we just made: nothing else can be at the name
+  } catch (e) {
+    removeQuietly(claim);
+    await release().catch(() => undefined);
+    throw new BackendError(`cannot lock ${file}: cannot record the owner in ${ownerFile}: ${(e as Error).message}`, { cause: e });
+  }
+  removeDeadLeftovers(lockDir, options.staleMs);
   startHeartbeat(ownerFile, Math.max(250, Math.min(5_000, Math.floor(options.staleMs / 3))));
   let released = false;
   /** Moves the directory (with its owner record) aside at once, if it is still ours. */

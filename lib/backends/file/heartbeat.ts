@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 /**
  * Keeps lock-owner files fresh from a worker thread, so that a job body that blocks the event loop
  * for minutes (a long synchronous loop) does not look dead to runs on other hosts. One worker per
- * process, unref()ed, started on the first lock and stopped when the last lock is released.
+ * process, unref()ed, started on the first lock and stopped when the last lock is released. The
+ * times are set with `lutimes`, so a link put in an owner file's place is touched, not its target.
  * @internal
  */
 const WORKER_SOURCE = `
@@ -16,7 +17,7 @@ parentPort.on('message', (m) => {
   if (m.intervalMs && !timer) {
     timer = setInterval(() => {
       const now = new Date();
-      for (const f of files) { try { fs.utimesSync(f, now, now); } catch {} }
+      for (const f of files) { try { fs.lutimesSync(f, now, now); } catch {} }
     }, m.intervalMs);
   }
 });

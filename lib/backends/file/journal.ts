@@ -1,4 +1,5 @@
 import { crc32 } from './crc32';
+import { checkCheckpointSize } from '../../state/limits';
 
 /**
  * The framing of a FileBackend file (docs/format.md): a header line, then one line per record,
@@ -56,11 +57,22 @@ export interface DecodedJournal {
 }
 
 /**
- * Reads a journal file's text. A torn final record (no newline, or a checksum mismatch on the last
- * line) is the normal trace of a crash during an append and is dropped; damage anywhere else throws.
+ * Reads a journal file's text. The length is checked first, against
+ * `SERIALIZATION_LIMITS.maxCheckpointChars`, before anything is parsed. A torn final record is the
+ * normal trace of a process killed during an append and is dropped: a last line without its
+ * newline (the write was cut short), or a last line holding NUL characters (blocks of an append
+ * that a power loss left unwritten). Anything else is damage and throws {@link JournalDamage}: a
+ * record with a bad checksum anywhere (also a complete last line: a kill cannot produce one, while
+ * a newline flipped in the record before it can), and a snapshot record (the first, always written
+ * whole by an atomic rewrite) that is cut short.
  * @internal
  */
 export function decodeJournal(content: string): DecodedJournal {
+  try {
+    checkCheckpointSize(content);
+  } catch (e) {
+    throw new JournalDamage(1, (e as Error).message);
+  }
   const headerEnd = content.indexOf('\n');
   if (headerEnd === -1) throw new JournalDamage(1, content.length === 0 ? 'the file is empty' : 'the header line is incomplete');
   const header = content.slice(0, headerEnd);
@@ -76,7 +88,9 @@ export function decodeJournal(content: string): DecodedJournal {
   } catch {
     throw new JournalDamage(1, 'bad job name in the header');
   }
-  let text = '';
+  // payloads are gathered and joined once: a flat string (a long chain of `+=` would be flattened
+  // later, at a cost of its own)
+  const payloads: string[] = [];
   let tornTail = false;
   let line = 1;
   let start = headerEnd + 1;
@@ -84,7 +98,8 @@ export function decodeJournal(content: string): DecodedJournal {
     line++;
     const nl = content.indexOf('\n', start);
     if (nl === -1) {
-      tornTail = true; // an append cut short by a crash
+      if (line === 2) throw new JournalDamage(line, 'the snapshot record is cut short (the file was truncated or damaged)');
+      tornTail = true; // an append cut short by a kill
       break;
     }
     const raw = content.slice(start, nl);
@@ -92,13 +107,14 @@ export function decodeJournal(content: string): DecodedJournal {
     const payload = raw.slice(9);
     const ok = raw.length >= 9 && raw[8] === ' ' && /^[0-9a-f]{8}$/.test(raw.slice(0, 8)) && parseInt(raw.slice(0, 8), 16) === crc32(payload) >>> 0;
     if (!ok) {
-      if (start >= content.length) {
-        tornTail = true; // the last write was damaged in flight
+      if (start >= content.length && line > 2 && raw.includes('\0')) {
+        tornTail = true; // an append whose blocks a power loss left unwritten
         break;
       }
       throw new JournalDamage(line, 'checksum mismatch (the record is damaged)');
     }
-    text += payload + '\n';
+    payloads.push(payload);
   }
-  return { jobName, text, tornTail };
+  payloads.push('');
+  return { jobName, text: payloads.length === 1 ? '' : payloads.join('\n'), tornTail };
 }

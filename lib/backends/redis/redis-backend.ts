@@ -1,11 +1,12 @@
 import type { RedisOptions } from 'ioredis';
 import { StateBackend } from '../state-backend';
-import { withDeadline } from '../deadline';
+import { ServerSilence, withDeadline } from '../deadline';
 import type { BackendLock, LockHolder } from '../lock';
 import { parseLockRecord } from '../lock-record';
 import type { RedisClientLike } from './redis-client';
 import { RedisKeys } from './redis-keys';
-import { WRITE, type RedisScript } from './redis-script';
+import { DELETE, type RedisScript } from './redis-script';
+import { redisWrite } from './redis-write';
 import { RedisChunks } from './redis-chunks';
 import type { SharedChunkStore } from '../shared-chunks';
 import { takeRedisLock, type HeldRedisLock } from './redis-lock';
@@ -14,6 +15,8 @@ import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
 import { SafeStateError } from '../../errors/safe-state-error';
+import type { WorkerSpec } from '../blocking/worker-spec';
+import { adoptedLock, redisWorkerSpec } from '../blocking/connection-specs';
 
 /** The ioredis client made by fromUrl. */
 type OwnedClient = RedisClientLike & {
@@ -22,6 +25,7 @@ type OwnedClient = RedisClientLike & {
   once(event: string, fn: () => void): unknown;
   disconnect(): void;
   quit(): Promise<unknown>;
+  readonly stream?: { destroy(): void; unref(): void; ref(): void };
 };
 
 /**
@@ -31,10 +35,15 @@ type OwnedClient = RedisClientLike & {
  *   `<prefix>lock:{<job name>}` (job names may hold any character: `%`, braces, control characters
  *   and unpaired surrogates are percent-escaped, reversibly).
  * - `save` replaces the checkpoint with one atomic `SET`; `append` adds a small record with
- *   `APPEND`: a save per item is one round trip. Both run as one small Lua script that refuses to
- *   write when another run has taken the lock over (the run then fails with `JobLockedError`), so
- *   two runs never write one checkpoint, and that renews the lock's lease once a third of it has
- *   passed.
+ *   `APPEND`: a save per item is one round trip. Both run as one small Lua script that renews the
+ *   lock's lease once a third of it has passed, and that is fenced: every lock acquisition gets the
+ *   next generation of the job's counter (`<prefix>fence:{<name>}`, `INCR`, never deleted), and
+ *   the generation that last wrote is kept beside the checkpoint (`<prefix>gen:{<name>}`). A write
+ *   (or the final delete) of a run goes through only while the lock is still its own, or lapsed
+ *   with nobody taking the job since, and the checkpoint is still the one it last wrote. A run that
+ *   was stopped past its lease while another run took the job over (and maybe finished and
+ *   cleared it) therefore writes nothing more: it fails with `JobLockedError` (`lost: true`, "lost
+ *   its lock to another run") instead of taking the free lock back.
  * - The lock is a lease (`SET NX PX`, 30 s by default) holding the holder's pid and host, renewed
  *   while the job runs. A second run fails with `JobLockedError` naming the holder. A holder that
  *   died is taken over when its lease runs out, at once when it was a process on this host.
@@ -42,8 +51,9 @@ type OwnedClient = RedisClientLike & {
  *
  * A save counts when Redis acknowledges it; whether it survives a Redis crash is Redis's
  * persistence setting (`appendonly yes` with `appendfsync always` for every acknowledged write).
- * There are no synchronous hooks, so use `for await` loops for the at-most-the-item-in-flight
- * guarantee (see docs/backends.md).
+ * There are no synchronous hooks: a plain `for..of` waits for each save through a worker thread
+ * with a client of its own (see docs/backends.md); `for await`
+ * is the faster form.
  *
  * @example
  * ```ts
@@ -69,6 +79,13 @@ export class RedisBackend extends StateBackend {
   private lastConnectionError: Error | null = null;
   /** `host:port` of the server, for messages (never a password) */
   private readonly where: string;
+  /** whether the server is known silent (an operation timed out and nothing answered since) */
+  private silence: ServerSilence;
+  /**
+   * The client as the backend's operations use it: every command goes through here, which records
+   * answers and timeouts, and fails at once while the server is known silent (see ServerSilence).
+   */
+  private readonly io: RedisClientLike;
 
   /**
    * Uses a client of yours; the backend never closes it. Configure it to fail fast (see
@@ -88,6 +105,54 @@ export class RedisBackend extends StateBackend {
     this.leaseMs = o.leaseMs;
     const co = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
     this.where = typeof co?.path === 'string' && co.path ? ` at ${co.path}` : typeof co?.host === 'string' ? ` at ${co.host}:${String(co.port ?? 6379)}` : '';
+    const ct = (client as { options?: { commandTimeout?: unknown } }).options?.commandTimeout;
+    this.silence = new ServerSilence(typeof ct === 'number' && ct > 0 ? ct : DEFAULT_CONNECT_TIMEOUT_MS);
+    this.io = {
+      call: async (command, args) => {
+        this.inflight++;
+        this.busy();
+        try {
+          const ready = this.ready();
+          if (ready) await ready;
+          if (this.silence.silent) throw this.silence.error();
+          try {
+            const r = await client.call(command, args);
+            this.silence.answered();
+            return r;
+          } catch (e) {
+            const err = e as { name?: unknown; message?: unknown };
+            if (err?.message === 'Command timed out') this.silence.noAnswer();
+            else if (err?.name === 'ReplyError') this.silence.answered(); // an error reply is an answer
+            throw e;
+          }
+        } finally {
+          this.inflight--;
+          this.settleIdle();
+        }
+      },
+    };
+  }
+
+  /** operations in flight through `io` */
+  private inflight = 0;
+  /** close() was called: the client fromUrl made is not reopened */
+  private closed = false;
+
+  /** Work is under way: fromUrl's connection keeps the process alive meanwhile. */
+  private busy(): void {
+    this.owned?.stream?.ref();
+  }
+
+  /**
+   * When no operation is in flight and no run holds a lock, fromUrl's connection must not keep the
+   * process alive: its socket is unref()ed (and ref()ed again by the next operation). (While the
+   * server is down, ioredis' background reconnect timer still holds the process.) A client of
+   * yours is left as it is.
+   */
+  private settleIdle(): void {
+    const c = this.owned;
+    if (!c || this.inflight > 0 || this.held.size > 0) return;
+    if (c.status === 'ready') c.stream?.unref();
   }
 
   /**
@@ -131,24 +196,34 @@ export class RedisBackend extends StateBackend {
     const backend = new RedisBackend(client, own);
     backend.owned = client;
     backend.connectTimeoutMs = timeout;
+    backend.silence = new ServerSilence(timeout);
     client.on('error', (e: Error) => {
       backend.lastConnectionError = e; // reported with the failing operation (and never unhandled)
     });
     client.on('ready', () => {
       backend.lastConnectionError = null;
+      backend.settleIdle(); // a connection made while idle (a background reconnect) does not hold the process
     });
     return backend;
   }
 
-  /** Connects a client that was created lazily and not connected yet (ours, or the user's). */
+  /**
+   * Connects a client that was created lazily and not connected yet (ours, or the user's), or ours
+   * that was closed while idle (see settleIdle).
+   */
   private ready(): Promise<void> | null {
     const status = this.client.status;
-    if (status !== 'wait' || typeof this.client.connect !== 'function') return null;
+    const reopen = status === 'end' && this.owned !== null && !this.closed;
+    if ((status !== 'wait' && !reopen) || typeof this.client.connect !== 'function') return null;
     this.connecting ??= this.client.connect().finally(() => {
       this.connecting = null;
     });
     if (!this.owned) return this.connecting;
-    return withDeadline(this.connecting, this.connectTimeoutMs, () => new Error(`could not connect within ${this.connectTimeoutMs} ms`));
+    if (this.silence.silent) return Promise.reject(this.silence.error());
+    return withDeadline(this.connecting, this.connectTimeoutMs, () => {
+      this.silence.noAnswer();
+      return new Error(`could not connect within ${this.connectTimeoutMs} ms`);
+    });
   }
 
   private fail(e: unknown, what: string): Error {
@@ -160,9 +235,7 @@ export class RedisBackend extends StateBackend {
 
   private async cmd(what: string, command: string, args: (string | number)[]): Promise<unknown> {
     try {
-      const r = this.ready();
-      if (r) await r;
-      return await this.client.call(command, args);
+      return await this.io.call(command, args);
     } catch (e) {
       throw this.fail(e, what);
     }
@@ -179,9 +252,7 @@ export class RedisBackend extends StateBackend {
       cmd: (what, command, args) => this.cmd(what, command, args),
       script: async (what, script: RedisScript, keys, args) => {
         try {
-          const r = this.ready();
-          if (r) await r;
-          return await script.run(this.client, keys, args);
+          return await script.run(this.io, keys, args);
         } catch (e) {
           throw this.fail(e, what);
         }
@@ -200,24 +271,27 @@ export class RedisBackend extends StateBackend {
   }
 
   /**
-   * Writes through the fenced script: nothing is written once another run holds the job's lock.
-   * The lease is renewed in the same round trip once a third of it has passed since the last
-   * renewal (the timer renews it too, but a busy event loop can starve timers).
+   * Writes through the fenced script (see redis-write.ts): nothing is written once another run
+   * took the job over, even if that run has finished and released it since; the run then fails
+   * with `JobLockedError` (`lost`). The lease is renewed in the same round trip once a third of it
+   * has passed since the last renewal (the timer renews it too, but a busy event loop can starve
+   * timers).
    */
   private async write(jobName: string, data: string, mode: 's' | 'a'): Promise<void> {
     const lock = this.held.get(jobName);
     const now = Date.now();
     const renew = lock !== undefined && now - lock.renewedAt >= this.leaseMs / 3;
-    let r: unknown;
+    let r: Awaited<ReturnType<typeof redisWrite>>;
     try {
-      const ready = this.ready();
-      if (ready) await ready;
-      r = await WRITE.run(this.client, [this.keys.data(jobName), this.keys.lock(jobName)], [data, lock?.record ?? '', this.leaseMs, mode, renew ? '1' : '0']);
+      r = await redisWrite(this.io, { keys: this.keys.of(jobName), text: data, mode, leaseMs: this.leaseMs, renew, fence: lock ?? null });
     } catch (e) {
       throw this.fail(e, `cannot save job '${jobName}'`);
     }
-    if (r !== 1) throw new JobLockedError(jobName, parseLockRecord(r));
-    if (renew) lock.renewedAt = Math.max(lock.renewedAt, now);
+    if (r !== true) throw new JobLockedError(jobName, parseLockRecord(r.holder), lock !== undefined);
+    if (lock) {
+      lock.lastWritten = lock.gen;
+      if (renew) lock.renewedAt = Math.max(lock.renewedAt, now);
+    }
   }
 
   /**
@@ -238,9 +312,21 @@ export class RedisBackend extends StateBackend {
     await this.write(jobName, records, 'a');
   }
 
-  /** @inheritDoc */
+  /**
+   * Deletes the checkpoint; while this backend holds the job's lock, only if no other run took the
+   * job over since (else `JobLockedError`, `lost`).
+   * @param jobName - the job
+   */
   async delete(jobName: string): Promise<void> {
-    await this.cmd(`cannot delete job '${jobName}'`, 'DEL', [this.keys.data(jobName)]);
+    const lock = this.held.get(jobName);
+    const k = this.keys.of(jobName);
+    let r: unknown;
+    try {
+      r = await DELETE.run(this.io, [k.data, k.lock, k.fence, k.gen], [lock?.record ?? '', lock?.gen ?? '']);
+    } catch (e) {
+      throw this.fail(e, `cannot delete job '${jobName}'`);
+    }
+    if (r !== 1) throw new JobLockedError(jobName, parseLockRecord(r), true);
   }
 
   /** @inheritDoc */
@@ -255,9 +341,9 @@ export class RedisBackend extends StateBackend {
    */
   override async lock(jobName: string, holder: LockHolder): Promise<BackendLock> {
     try {
-      const r = this.ready();
-      if (r) await r;
-      return await takeRedisLock(this.client, this.keys.lock(jobName), jobName, holder, this.leaseMs, this.held);
+      const lock = await takeRedisLock(this.io, this.keys.of(jobName), jobName, holder, this.leaseMs, this.held);
+      this.busy(); // held: the connection keeps the process alive until the release
+      return lock;
     } catch (e) {
       throw this.fail(e, `cannot lock job '${jobName}'`);
     }
@@ -282,6 +368,26 @@ export class RedisBackend extends StateBackend {
   }
 
   /**
+   * How a worker thread opens this backend on a client of its own (the client's options), with the
+   * run's lock, so a plain `for..of` can wait for each save (see {@link StateBackend.workerSpec}).
+   * @internal
+   * @param jobName - the job whose run saves
+   */
+  override workerSpec(jobName: string): WorkerSpec | null {
+    return redisWorkerSpec(this.client, { prefix: this.prefix, leaseMs: this.leaseMs }, this.held.get(jobName), this.connectTimeoutMs);
+  }
+
+  /**
+   * The worker's side of {@link RedisBackend.workerSpec}: its saves are fenced by the run's lock.
+   * @internal
+   * @param jobName - the job
+   * @param state - the lock's plain-data state
+   */
+  adoptLock(jobName: string, state: Record<string, unknown>): void {
+    this.held.set(jobName, adoptedLock<HeldRedisLock>(state));
+  }
+
+  /**
    * Stops lease renewals and, for a client made by {@link RedisBackend.fromUrl}, closes it
    * (a client of yours stays open).
    */
@@ -291,16 +397,22 @@ export class RedisBackend extends StateBackend {
       h.drop();
     }
     this.held.clear();
+    this.closed = true;
     const c = this.owned;
     if (!c) return;
     if (c.status === 'end') return;
+    c.stream?.ref(); // an idle connection was unref()ed: closing it is work the process waits for
     const ended = new Promise<void>((resolve) => c.once('end', () => resolve()));
-    if (c.status === 'wait' || c.status === 'reconnecting') c.disconnect();
-    else {
+    // a server known silent (or not connected) would only make QUIT wait: close the socket at once
+    if (c.status !== 'ready' || this.silence.silent) {
+      c.disconnect();
+      c.stream?.destroy(); // a hung server never closes its side: do not wait for it
+    } else {
       try {
-        await c.quit();
+        await withDeadline(c.quit(), Math.min(1_000, this.connectTimeoutMs), () => new Error('no answer to QUIT'));
       } catch {
         c.disconnect();
+        c.stream?.destroy();
       }
     }
     await withDeadline(ended, 2_000, () => new Error('not ended')).catch(() => c.disconnect());

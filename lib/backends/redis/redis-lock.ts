@@ -1,12 +1,16 @@
 import type { BackendLock, LockHolder } from '../lock';
 import { LockRecord, parseLockRecord, recordIsStale } from '../lock-record';
 import type { RedisClientLike } from './redis-client';
-import { SWAP } from './redis-script';
+import { ACQUIRE, SWAP } from './redis-script';
+import type { JobKeys } from './redis-keys';
+import type { RedisFence } from './redis-write';
 import { JobLockedError } from '../../errors/job-locked-error';
 
-/** A lock this backend holds: its record, and the timer that renews its lease. @internal */
-export interface HeldRedisLock {
-  record: string;
+/**
+ * A lock this backend holds: its fence (record, generation, generation last written), and the
+ * timer that renews its lease. @internal
+ */
+export interface HeldRedisLock extends RedisFence {
   /** when the last renewal that succeeded was sent (ms since the epoch) */
   renewedAt: number;
   timer: ReturnType<typeof setInterval>;
@@ -15,7 +19,9 @@ export interface HeldRedisLock {
 }
 
 /**
- * Takes a job's lock: `SET NX PX` of a lock record (holder + token). When another record is there,
+ * Takes a job's lock: `SET PX` of a lock record (holder + token) when there is none, incrementing
+ * the job's fence counter in the same script: the run's generation, which fences its writes (see
+ * the WRITE script). When another record is there,
  * its holder is taken over at once if it is a process on this host that is gone, or a run of this
  * process whose release could not reach Redis (compare-and-set, so two contenders cannot both win), else {@link JobLockedError} names it; a holder that died
  * elsewhere is taken over when its lease runs out (the key expires). While held, a timer renews the
@@ -25,7 +31,7 @@ export interface HeldRedisLock {
  */
 export async function takeRedisLock(
   client: RedisClientLike,
-  key: string,
+  keys: JobKeys,
   jobName: string,
   holder: LockHolder,
   leaseMs: number,
@@ -33,26 +39,23 @@ export async function takeRedisLock(
 ): Promise<BackendLock> {
   const lr = new LockRecord(holder);
   const record = lr.text;
-  let taken = false;
+  const key = keys.lock;
+  let gen = '';
   let sentAt = 0;
+  let replace = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     sentAt = Date.now();
-    if ((await client.call('SET', [key, record, 'PX', leaseMs, 'NX'])) === 'OK') {
-      taken = true;
+    const r = (await ACQUIRE.run(client, [key, keys.fence], [record, leaseMs, replace])) as [number, unknown];
+    if (Number(r[0]) === 1) {
+      gen = String(r[1]);
       break;
     }
-    const current = await client.call('GET', [key]);
-    if (current == null) continue; // expired or released meanwhile: try again
-    const other = parseLockRecord(current);
-    if (!recordIsStale(current)) throw new JobLockedError(jobName, other);
-    sentAt = Date.now();
-    if ((await SWAP.run(client, [key], [String(current), record, leaseMs])) === 1) {
-      taken = true;
-      break;
-    }
+    const current = r[1];
+    if (!recordIsStale(current)) throw new JobLockedError(jobName, parseLockRecord(current));
+    replace = String(current); // its holder is gone: replace exactly that record
   }
-  if (!taken) throw new JobLockedError(jobName, null);
-  const entry: HeldRedisLock = { record, renewedAt: sentAt, timer: undefined as unknown as ReturnType<typeof setInterval>, drop: () => lr.drop() };
+  if (gen === '') throw new JobLockedError(jobName, null);
+  const entry: HeldRedisLock = { record, gen, lastWritten: '', renewedAt: sentAt, timer: undefined as unknown as ReturnType<typeof setInterval>, drop: () => lr.drop() };
   entry.timer = setInterval(() => {
     const at = Date.now();
     SWAP.run(client, [key], [record, record, leaseMs]).then(

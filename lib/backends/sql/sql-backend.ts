@@ -2,7 +2,7 @@ import { StateBackend } from '../state-backend';
 import type { BackendLock, LockHolder } from '../lock';
 import { parseLockRecord } from '../lock-record';
 import { inProcessLock } from '../in-process-lock';
-import { withDeadline } from '../deadline';
+import { ServerSilence, withDeadline } from '../deadline';
 import type { SqlConnection } from './sql-connection';
 import type { Rows, SqlDriver } from './sql-driver';
 import { driverFor } from './detect-driver';
@@ -23,6 +23,9 @@ import { BackendError } from '../../errors/backend-error';
 import { InvalidOptionsError } from '../../errors/invalid-options-error';
 import { JobLockedError } from '../../errors/job-locked-error';
 import { SafeStateError } from '../../errors/safe-state-error';
+import type { WorkerSpec } from '../blocking/worker-spec';
+import { adoptedLock, sqlWorkerSpec } from '../blocking/connection-specs';
+import type { HeldLease } from './sqlite-lease';
 
 const DIALECTS: Record<SqlDialect, Dialect> = { sqlite, mysql, postgres };
 
@@ -44,7 +47,8 @@ function isMissingTable(e: unknown): boolean {
  *   `append`: an SQL `CONCAT` rewrites the row anyway, so appending would cost more, not less (see
  *   docs/backends.md).
  * - With better-sqlite3 saves are synchronous (`saveSync`), so a plain `for..of` keeps the
- *   at-most-the-item-in-flight guarantee; with the network databases use `for await`.
+ *   at-most-the-item-in-flight guarantee; with the network databases a `for..of` waits for each
+ *   save through a worker thread with a connection of its own (see docs/backends.md).
  * - Locks: SQLite a lease row (renewed while the job runs; a dead holder on this host is taken over
  *   at once, one elsewhere when its lease ran out); MySQL `GET_LOCK` and PostgreSQL advisory locks on
  *   a connection the backend holds while any of its runs hold locks (from a pool: one connection,
@@ -75,6 +79,8 @@ export class SqlBackend extends StateBackend {
   private readonly impl: Dialect;
   private readonly stmts: SqlStatements;
   private readonly timeoutMs: number;
+  /** whether the server is known silent (an operation timed out and nothing answered since) */
+  private readonly silence: ServerSilence;
   private readonly leases: SqliteLeases | null;
   /** the connection held while runs hold locks (session locking): every operation goes through it meanwhile */
   private readonly shared: SharedSession;
@@ -87,6 +93,7 @@ export class SqlBackend extends StateBackend {
   private readonly records: SqlRecords;
   private tableReady = false;
   private scope = '';
+  private readonly leaseMs: number;
 
   /**
    * @param conn - a better-sqlite3 `Database`, a mysql2 connection or pool, a pg `Client` or `Pool`, or a knex instance
@@ -114,6 +121,8 @@ export class SqlBackend extends StateBackend {
       ensure: () => (this.driver.sync ? Promise.resolve(this.ensureSync()) : this.ensure()),
     });
     this.timeoutMs = o.timeoutMs;
+    this.leaseMs = o.leaseMs;
+    this.silence = new ServerSilence(o.timeoutMs);
     this.leases = this.impl.locking === 'lease' ? new SqliteLeases(o.leaseMs, this.stmts) : null;
     this.shared = new SharedSession(() => {
       // a connection checked out after the deadline went off is given back at once
@@ -168,14 +177,33 @@ export class SqlBackend extends StateBackend {
     } else if (scheme === 'mysql' || scheme === 'mariadb') {
       const mysql = driver<typeof import('mysql2')>('mysql2');
       const pool = mysql.createPool({ uri: scheme === 'mariadb' ? 'mysql:' + url.slice('mariadb:'.length) : url, connectTimeout: o.timeoutMs });
+      const sockets = new Set<{ destroy(): void }>();
+      type Socket = { destroy(): void; ref?(): void; unref?(): void; once(e: string, f: () => void): unknown };
+      const socketOf = (c: unknown) => (c as { stream?: Socket }).stream;
+      pool.on('connection', (c) => {
+        c.on('error', () => undefined); // reported by the operation that needed it
+        const stream = socketOf(c);
+        if (stream) {
+          sockets.add(stream);
+          stream.once('close', () => sockets.delete(stream));
+        }
+      });
+      // an idle connection in the pool does not keep the process alive; one in use does
+      pool.on('acquire', (c) => socketOf(c)?.ref?.());
+      pool.on('release', (c) => socketOf(c)?.unref?.());
       conn = pool;
-      close = () => new Promise<void>((resolve) => pool.end(() => resolve()));
+      close = async () => {
+        // QUIT waits for the server: bounded, then the sockets are dropped (a hung server never answers)
+        await withDeadline(new Promise<void>((resolve) => pool.end(() => resolve())), Math.min(1_000, o.timeoutMs), () => new Error('no answer to QUIT')).catch(() => undefined);
+        for (const s of sockets) s.destroy();
+      };
     } else if (scheme === 'postgres' || scheme === 'postgresql') {
       const pg = driver<typeof import('pg')>('pg');
-      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: o.timeoutMs });
+      // allowExitOnIdle: idle clients in the pool do not keep the process alive
+      const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: o.timeoutMs, allowExitOnIdle: true });
       pool.on('error', () => undefined); // an idle client lost its server: the next operation reports it
       conn = pool;
-      close = () => pool.end();
+      close = () => withDeadline(pool.end(), Math.min(1_000, o.timeoutMs), () => new Error('no answer to Terminate')).catch(() => undefined);
     } else {
       throw new InvalidOptionsError('url', `SqlBackend.fromUrl needs a sqlite:, mysql://, mariadb://, postgres:// or postgresql:// URL (got ${JSON.stringify(url)})`);
     }
@@ -206,9 +234,31 @@ export class SqlBackend extends StateBackend {
     return new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: ${msg}`, { cause: e });
   }
 
+  /**
+   * Bounds an operation by `timeoutMs`. A timeout marks the server silent (see ServerSilence):
+   * until it answers, or `timeoutMs` has passed, further operations fail at once, so a failure
+   * path (failure save, release) after a timeout costs no second wait.
+   */
   private deadline<T>(p: Promise<T>, what: string): Promise<T> {
     if (this.driver.sync) return p;
-    return withDeadline(p, this.timeoutMs, () => new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: no answer within ${this.timeoutMs} ms`));
+    const answered = p.then(
+      (v) => {
+        this.silence.answered();
+        return v;
+      },
+      (e: unknown) => {
+        if (e && typeof e === 'object' && ('sqlState' in e || 'severity' in e)) this.silence.answered(); // an error the server sent (mysql2, pg)
+        throw e;
+      },
+    );
+    if (this.silence.silent) {
+      answered.catch(() => undefined);
+      return Promise.reject(new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: ${this.silence.error().message}`));
+    }
+    return withDeadline(answered, this.timeoutMs, () => {
+      this.silence.noAnswer();
+      return new BackendError(`${this.dialect} (${this.driver.name}, table ${this.table}): ${what}: no answer within ${this.timeoutMs} ms`);
+    });
   }
 
   private ensureSync(): void {
@@ -443,6 +493,29 @@ export class SqlBackend extends StateBackend {
       await local.release();
       throw e;
     }
+  }
+
+  /**
+   * How a worker thread opens this backend on a connection of its own (the options of yours), with
+   * the run's lease on SQLite, so a plain `for..of` can wait for each save (see
+   * {@link StateBackend.workerSpec}). better-sqlite3 saves synchronously already: none.
+   * @internal
+   * @param jobName - the job whose run saves
+   */
+  override workerSpec(jobName: string): WorkerSpec | null {
+    if (this.driver.sync) return null;
+    const options = { dialect: this.dialect, table: this.table, timeoutMs: this.timeoutMs, leaseMs: this.leaseMs };
+    return sqlWorkerSpec(this.driver.name, this.driver.identity, options, this.leases?.held.get(jobName), this.timeoutMs);
+  }
+
+  /**
+   * The worker's side of {@link SqlBackend.workerSpec}: on SQLite its saves are fenced by the run's lease.
+   * @internal
+   * @param jobName - the job
+   * @param state - the lease's plain-data state
+   */
+  adoptLock(jobName: string, state: Record<string, unknown>): void {
+    this.leases?.held.set(jobName, adoptedLock<HeldLease>(state));
   }
 
   /**

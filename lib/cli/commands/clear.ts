@@ -8,6 +8,7 @@ import { displayPath } from '../format';
 import { printJson } from '../json-output';
 import type { CommandContext } from '../context';
 import { withJobLock } from './job-lock';
+import { terminalText } from '../../util/terminal-text';
 import { clearSharedJob } from '../shared-jobs';
 
 /**
@@ -34,6 +35,6 @@ export async function clearCommand(ctx: CommandContext): Promise<number> {
     }
   });
   if (args.json) io.stdout.write(printJson({ job, cleared: true, location }));
-  else io.stdout.write(`cleared the checkpoint of job '${job}'${location ? ` (${displayPath(location)})` : ''}: its next run starts over\n`);
+  else io.stdout.write(`cleared the checkpoint of job '${terminalText(job)}'${location ? ` (${terminalText(displayPath(location))})` : ''}: its next run starts over\n`);
   return ExitCode.OK;
 }

@@ -9,6 +9,7 @@ import { renderTable, type Column } from '../table';
 import { formatTime, truncate } from '../format';
 import { jobJson, printJson } from '../json-output';
 import type { CommandContext } from '../context';
+import { terminalText } from '../../util/terminal-text';
 
 const BAR_WIDTH = 20;
 
@@ -66,7 +67,7 @@ export async function listCommand({ args, selected, io }: CommandContext): Promi
   if (args.json) {
     io.stdout.write(printJson({ backend: selected.info, jobs: entries.map(jobJson) }));
   } else if (entries.length === 0) {
-    io.stdout.write(`no checkpoints in ${selected.where}\n`);
+    io.stdout.write(`no checkpoints in ${terminalText(selected.where)}\n`);
   } else {
     io.stdout.write(renderTable(COLUMNS, entries.map(jobRow), io.stdout.isTTY ? io.stdout.columns : undefined));
   }

@@ -13,6 +13,7 @@ import { printJson } from '../json-output';
 import { firstUndone } from '../job-details';
 import type { CommandContext } from '../context';
 import { withJobLock } from './job-lock';
+import { terminalText } from '../../util/terminal-text';
 
 interface Done {
   before: JobReport;
@@ -90,11 +91,11 @@ export async function resetCommand(ctx: CommandContext): Promise<number> {
     return ExitCode.OK;
   }
   if (outcome.reset === 0) {
-    io.stdout.write(`nothing to reset: none of ${named} of job '${job}' ${outcome.named === 1 ? 'is' : 'are'} done\n`);
+    io.stdout.write(`nothing to reset: none of ${terminalText(named)} of job '${terminalText(job)}' ${outcome.named === 1 ? 'is' : 'are'} done\n`);
     return ExitCode.OK;
   }
   const notDone = outcome.named - outcome.reset;
-  let text = `reset ${outcome.reset} item${outcome.reset === 1 ? '' : 's'} of job '${job}' (${named}`;
+  let text = `reset ${outcome.reset} item${outcome.reset === 1 ? '' : 's'} of job '${terminalText(job)}' (${terminalText(named)}`;
   text += notDone > 0 ? `; ${notDone} of them ${notDone === 1 ? 'was' : 'were'} not done)` : ')';
   text += `: now ${after.done}/${after.total ?? '?'} done; the next run processes ${outcome.reset === 1 ? 'it' : 'them'} again`;
   if (before.complete) text += ' (the job was complete; its checkpoint is resumable again)';

@@ -6,9 +6,11 @@ import { JobNotFoundError } from '../cli-errors';
 import { readJob, type JobReport } from '../read-job';
 import { resolveJob } from '../resolve-job';
 import { displayPath, formatAgo, formatTime, truncate } from '../format';
-import { doneRangesText, firstUndone } from '../job-details';
+import { doneKeysText, doneRangesText, firstUndone } from '../job-details';
 import { jobDetailJson, printJson } from '../json-output';
 import type { CommandContext } from '../context';
+import { redactForDisplay } from '../redacted';
+import { terminalLines, terminalText } from '../../util/terminal-text';
 
 const LABEL = 14;
 
@@ -17,8 +19,9 @@ function field(label: string, value: string): string {
   return [`${label.padEnd(LABEL)}${first}`, ...more.map((l) => (l ? ' '.repeat(LABEL) + l : l))].join('\n') + '\n';
 }
 
+/** A stored value for display: secrets masked ([redacted]), util.inspect's lines made terminal-safe. */
 function inspectValue(text: string): string {
-  return inspect(deserializeInert(text), { depth: 6, breakLength: 100, maxArrayLength: 50, maxStringLength: 500, colors: false });
+  return terminalLines(inspect(redactForDisplay(deserializeInert(text)), { depth: 6, breakLength: 100, maxArrayLength: 50, maxStringLength: 500, colors: false }));
 }
 
 function statusText(r: JobReport): string {
@@ -29,17 +32,20 @@ function statusText(r: JobReport): string {
   return `incomplete: the next run starts with item ${next}`;
 }
 
-/** The text of `safe-state show`. @internal */
+/**
+ * The text of `safe-state show`. Everything that comes from the checkpoint is terminal-safe: the
+ * job name, the location and keys as one escaped line each, the failure's stack and the stored
+ * values line by line with every other control character escaped.
+ * @internal
+ */
 export function renderShow(r: JobReport, now: Date): string {
   const { doc } = r;
-  let out = field('job', r.job);
-  if (r.location) out += field('checkpoint', displayPath(r.location));
+  let out = field('job', terminalText(r.job));
+  if (r.location) out += field('checkpoint', terminalText(displayPath(r.location)));
   out += field('status', statusText(r));
   out += field('progress', `${progressBar(r.progress, 30)} ${percentText(r.progress)}  ${r.done}/${r.total ?? '?'} items done`);
   if (r.keyed) {
-    const keys = [...doc.keys!.keys];
-    const shown = keys.slice(0, 20).map((k) => JSON.stringify(k)).join(', ');
-    out += field('done keys', keys.length === 0 ? 'none' : shown + (keys.length > 20 ? `, … (${keys.length - 20} more)` : ''));
+    out += field('done keys', doneKeysText(doc.keys!, 20));
   } else {
     out += field('done items', truncate(doneRangesText(doc.progress), 300) || 'none');
   }
@@ -49,9 +55,9 @@ export function renderShow(r: JobReport, now: Date): string {
   const f = r.lastFailure;
   if (f) {
     const at = new Date(f.at);
-    const when = Number.isNaN(at.getTime()) ? f.at : `${formatTime(at)} (${formatAgo(at, now)})`;
+    const when = Number.isNaN(at.getTime()) ? terminalText(f.at) : `${formatTime(at)} (${formatAgo(at, now)})`;
     const stack = f.stack && f.stack.startsWith(`${f.name}: `) ? f.stack : [`${f.name}: ${f.message}`, f.stack].filter(Boolean).join('\n');
-    out += field('last failure', `${f.index !== null ? `at item ${f.index}, ` : ''}${when}\n${stack}`);
+    out += field('last failure', `${f.index !== null ? `at item ${f.index}, ` : ''}${when}\n${terminalLines(stack)}`);
   } else {
     out += field('last failure', 'none');
   }

@@ -13,6 +13,8 @@ interface CoreConnection {
 type PooledConnection = CoreConnection & {
   release(): void;
   destroy(): void;
+  /** the socket (mysql2's `destroy()` only ends it: a hung server would keep it open) */
+  stream?: { destroy?(): void };
   on(event: 'error', fn: (e: Error) => void): unknown;
   removeListener(event: 'error', fn: (e: Error) => void): unknown;
 };
@@ -75,8 +77,10 @@ export class Mysql2Driver implements SqlDriver {
       query: (sql, params) => Mysql2Driver.run(conn, sql, params),
       release: async (broken) => {
         conn.removeListener('error', onError);
-        if (broken || failed) conn.destroy();
-        else conn.release();
+        if (broken || failed) {
+          conn.destroy();
+          conn.stream?.destroy?.(); // a hung server never answers the FIN: do not wait for it
+        } else conn.release();
       },
     };
   }

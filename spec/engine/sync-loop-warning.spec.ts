@@ -1,0 +1,82 @@
+/**
+ * A user's backend whose `save` returns a promise cannot be waited for by a plain `for..of` step:
+ * at the first such step the engine warns once (per backend class), naming the fix (`for await`,
+ * or the synchronous `saveSync`/`appendSync` hooks). `for await` and backends with the hooks get no
+ * warning.
+ */
+import { safeState, StateBackend, MemoryBackend } from '../../lib/index';
+
+class AsyncMapBackend extends StateBackend {
+  private readonly m = new Map<string, string>();
+  async load(job: string) {
+    return this.m.get(job) ?? null;
+  }
+  async save(job: string, data: string) {
+    this.m.set(job, data);
+  }
+  async delete(job: string) {
+    this.m.delete(job);
+  }
+  async exists(job: string) {
+    return this.m.has(job);
+  }
+}
+
+class SyncMapBackend extends AsyncMapBackend {
+  override saveSync(job: string, data: string) {
+    void this.save(job, data);
+  }
+}
+
+function warningsDuring(fn: () => Promise<void>): Promise<{ message: string; code: unknown }[]> {
+  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  return fn()
+    .then(() => spy.mock.calls.map((c) => ({ message: String(c[0]), code: (c[1] as { code?: unknown } | undefined)?.code })))
+    .finally(() => spy.mockRestore());
+}
+
+const items = Array.from({ length: 5 }, (_, i) => i);
+
+describe('for..of over a backend whose save returns a promise', () => {
+  it('warns once at the first for..of step, naming for await and saveSync', async () => {
+    const backend = new AsyncMapBackend();
+    const seen: number[] = [];
+    const job = safeState(
+      async (xs: number[]) => {
+        for (const x of xs) seen.push(x);
+      },
+      { name: 'sync-loop-warning-user', backend },
+    );
+    const w = await warningsDuring(async () => {
+      await job(items);
+      await job(items);
+    });
+    expect(seen).toEqual([...items, ...items]);
+    expect(w.map((x) => x.code)).toEqual(['SAFE_STATE_ASYNC_SAVE_IN_FOR_OF']);
+    expect(w[0].message).toContain("job 'sync-loop-warning-user'");
+    expect(w[0].message).toContain('AsyncMapBackend.save returns a promise');
+    expect(w[0].message).toContain('for await');
+    expect(w[0].message).toContain('saveSync');
+  });
+
+  it('no warning with for await, with a saveSync hook, or on a built-in backend', async () => {
+    class OtherAsyncBackend extends AsyncMapBackend {}
+    const w = await warningsDuring(async () => {
+      await safeState(
+        async (xs: number[]) => {
+          for await (const x of xs) void x;
+        },
+        { name: 'sync-loop-warning-await', backend: new OtherAsyncBackend() },
+      )(items);
+      for (const backend of [new SyncMapBackend(), new MemoryBackend()]) {
+        await safeState(
+          async (xs: number[]) => {
+            for (const x of xs) void x;
+          },
+          { name: `sync-loop-warning-${backend.constructor.name}`, backend },
+        )(items);
+      }
+    });
+    expect(w).toEqual([]);
+  });
+});

@@ -1,0 +1,6 @@
+import { test } from 'vitest';
+import { main } from '../src/main';
+
+test('the job runs under vitest', async () => {
+  await main();
+});
