@@ -2,6 +2,7 @@ import type { SafeStateOptions } from './options';
 import type { StateBackend } from '../backends/state-backend';
 import { FileBackend } from '../backends/file/file-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
+import { scopedBackend } from '../config/scoped-backend';
 import { derivedName, type DefinitionModule } from './job-name';
 
 /**
@@ -40,6 +41,8 @@ export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
 
 /** The backend of a job, and whether the engine created it (and so closes it). @internal */
 export function resolveBackend(options: SafeStateOptions): { backend: StateBackend; owned: boolean } {
+  const scoped = scopedBackend(); // withBackend() wins over everything
+  if (scoped) return { backend: scoped, owned: false };
   if (options.backend) return { backend: options.backend, owned: false };
   return { backend: new FileBackend({ dir: options.stateDir }) /* default: SAFE_STATE_DIR, else .safe_state */, owned: true };
 }

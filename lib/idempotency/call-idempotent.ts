@@ -8,6 +8,7 @@ import type { KeyStore } from './key-store';
 import type { IdempotentDefinition } from './idempotent-options';
 import { IdempotencyCache, storeOf } from './idempotency-cache';
 import { defaultFileBackend } from './store-registry';
+import { scopedBackend } from '../config/scoped-backend';
 import { jobStore } from './store-registry';
 import { argsKey } from './args-key';
 import { currentTransaction } from '../transaction/current-transaction';
@@ -37,13 +38,13 @@ function keyOf(def: IdempotentDefinition, thisArg: unknown, args: unknown[], sco
   throw new InvalidOptionsError('key', `@Idempotent key: the key function of ${scope} returned ${typeName(k)}; it must return a string (or a finite number)`);
 }
 
-const defaultCaches = new Map<object, IdempotencyCache>();
+const defaultCaches = new WeakMap<object, IdempotencyCache>();
 
 /** `new IdempotencyCache()` for the working directory's `.safe_state`, made once. */
 function defaultCache(): IdempotencyCache {
-  const backend = defaultFileBackend();
+  const backend = scopedBackend() ?? defaultFileBackend();
   let c = defaultCaches.get(backend);
-  if (!c) defaultCaches.set(backend, (c = new IdempotencyCache()));
+  if (!c) defaultCaches.set(backend, (c = new IdempotencyCache({ backend })));
   return c;
 }
 

@@ -2,6 +2,7 @@ import type { StateBackend, Durability } from '../backends/state-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
 import { cacheStore, defaultFileBackend } from './store-registry';
+import { scopedBackend } from '../config/scoped-backend';
 
 /**
  * Options of {@link IdempotencyCache}. Every option is optional.
@@ -107,7 +108,7 @@ export class IdempotencyCache {
   constructor(options?: IdempotencyCacheOptions) {
     const o = validate(options);
     this.name = o.name ?? 'default';
-    this.backend = o.backend ?? defaultFileBackend();
+    this.backend = o.backend ?? scopedBackend() ?? defaultFileBackend();
     this.ttlMs = o.ttlMs;
     this.durability = o.durability ?? 'strict';
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;

@@ -35,6 +35,8 @@ export interface GlobalRegistry {
    */
   /** job definitions of decorated methods, per class decorator-metadata object (lib/decorators/metadata.ts) */
   jobDefinitions?: WeakMap<object, Map<string | symbol, unknown>>;
+  /** the AsyncLocalStorage of withBackend() scopes (lib/config/scoped-backend.ts), made on first use */
+  scopedBackend?: object;
   signalWatch?: { runs: Set<unknown>; listener: ((signal: NodeJS.Signals) => void) | null };
 }
 
