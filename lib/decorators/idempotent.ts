@@ -1,9 +1,10 @@
 import { badCallMessage, isContext, methodOwner, ownerName } from './decorator-support';
-import { applyLegacy, isClassConstructor, legacyCall } from './legacy-call';
+import { isClassConstructor } from './legacy-call';
+import { dualDecoratorCall } from './dual-decorator';
 import './metadata'; // Symbol.metadata on Node 20
 import { defineReflectedMetadata } from './reflect-metadata';
 import type { AsyncMethod, MethodDecorator } from './safe-state';
-import { definitionModule, underivableName, NO_MODULE, type DefinitionModule } from '../engine/job-name';
+import { underivableName, type DefinitionModule } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
 import { callIdempotent } from '../idempotency/call-idempotent';
@@ -156,23 +157,15 @@ export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
     | IdempotentCheck<InferredFromMethod<This>, InferredFromMethod<Args>, InferredFromMethod<R>>,
 ): MethodDecorator<This, Args, R>;
 export function Idempotent(...args: unknown[]): unknown {
-  const [a, b] = args;
-  if (isContext(b)) return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, definitionModule(Idempotent));
-  // a single function is a check, unless it is a class (bare @Idempotent on a class, legacy form)
-  const bare = args.length > 1 || isClassConstructor(a) ? legacyCall(args, true) : null;
-  if (bare) {
-    const module = definitionModule(Idempotent);
-    return applyLegacy(bare, (value, context) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, {}, module));
-  }
-  if (args.length > 1) throw new TypeError(BAD_CALL);
-  const options = validateIdempotentOptions(a);
-  // the defining module scopes records without a name
-  const module = options.name === undefined && (options.key !== undefined || options.check === undefined) ? definitionModule(Idempotent) : NO_MODULE;
-  return function (...dargs: unknown[]): unknown {
-    const [target, context] = dargs;
-    if (isContext(context)) return decorate(target as AsyncMethod<unknown, unknown[], unknown>, context as ClassMethodDecoratorContext, options, module);
-    const legacy = legacyCall(dargs, true);
-    if (!legacy) throw new TypeError(BAD_CALL);
-    return applyLegacy(legacy, (value, ctx) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, ctx, options, module));
-  };
+  return dualDecoratorCall<IdempotentDefinition['options']>(args, {
+    self: Idempotent,
+    decorate: (value, context, options, module) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, options, module),
+    bareOptions: {},
+    // a single function is a check, unless it is a class (bare @Idempotent on a class, legacy form)
+    bareSingle: isClassConstructor,
+    options: validateIdempotentOptions,
+    // the defining module scopes records without a name
+    needsModule: (options) => options.name === undefined && (options.key !== undefined || options.check === undefined),
+    badCall: BAD_CALL,
+  });
 }

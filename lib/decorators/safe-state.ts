@@ -1,10 +1,10 @@
 import { badCallMessage, isContext, methodOwner, ownerName } from './decorator-support';
-import { applyLegacy, legacyCall } from './legacy-call';
+import { dualDecoratorCall } from './dual-decorator';
 import type { SafeStateOptions } from '../engine/options';
 import { validateOptions } from '../engine/options';
 import type { JobDefinition } from '../engine/job-definition';
 import { runJob } from '../engine/run-job';
-import { definitionModule, underivableName, NO_MODULE, type DefinitionModule } from '../engine/job-name';
+import { underivableName, type DefinitionModule } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { makeHandle, type JobHandle } from '../engine/job-handle';
 import { defineJob, defineReflectMetadata, findJob } from './metadata';
@@ -117,24 +117,16 @@ export function SafeState<This, Args extends unknown[], R>(
  */
 export function SafeState<T extends AsyncMethod<any, any[], any>>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
 export function SafeState(...args: unknown[]): unknown {
-  const [a, b] = args;
-  if (isContext(b)) return decorate(a as AsyncMethod<unknown, unknown[], unknown>, b as ClassMethodDecoratorContext, {}, definitionModule(SafeState));
-  const bare = args.length > 1 || typeof a === 'function' ? legacyCall(args, true) : null;
-  if (bare) {
-    const module = definitionModule(SafeState);
-    return applyLegacy(bare, (value, context) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, {}, module));
-  }
-  if (args.length > 1) throw new TypeError(BAD_CALL);
-  const options = typeof a === 'string' ? validateOptions({ name: a }) : validateOptions(a);
-  // the defining module only derives a default name
-  const module = options.name === undefined ? definitionModule(SafeState) : NO_MODULE;
-  return function (...dargs: unknown[]): unknown {
-    const [target, context] = dargs;
-    if (isContext(context)) return decorate(target as AsyncMethod<unknown, unknown[], unknown>, context as ClassMethodDecoratorContext, options, module);
-    const legacy = legacyCall(dargs, true);
-    if (!legacy) throw new TypeError(BAD_CALL);
-    return applyLegacy(legacy, (value, ctx) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, ctx, options, module));
-  };
+  return dualDecoratorCall<SafeStateOptions>(args, {
+    self: SafeState,
+    decorate: (value, context, options, module) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, options, module),
+    bareOptions: {},
+    bareSingle: (a) => typeof a === 'function',
+    options: (a) => (typeof a === 'string' ? validateOptions({ name: a }) : validateOptions(a)),
+    // the defining module only derives a default name
+    needsModule: (options) => options.name === undefined,
+    badCall: BAD_CALL,
+  });
 }
 
 /**
