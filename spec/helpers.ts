@@ -18,3 +18,15 @@ export function range(n: number): number[] {
  * for crash tests.
  */
 export const TS_NODE = [process.execPath, '--import', 'tsx'] as const;
+
+/** mulberry32: a small seeded PRNG, so a failing random test replays from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -158,17 +158,7 @@ export function checkpointFile(dir: string, name: string): string {
   return new FileBackend({ dir }).location(name);
 }
 
-/** Small seeded PRNG (mulberry32), so a failing run can be replayed with CRASH_SEED. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers';
 
 export function seedFor(label: string): number {
   // CRASH_SEED replays a series: it is the seed printed in the failure, used as it is

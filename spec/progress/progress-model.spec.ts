@@ -2,22 +2,13 @@ import { RangeList } from '../../lib/progress/range-list';
 import { IndexProgress } from '../../lib/progress/index-progress';
 import { KeyProgress, type ItemKey } from '../../lib/progress/key-progress';
 import { formatRanges, parseRangePairs } from '../../lib/progress/ranges';
+import { prng } from '../helpers';
 
 /**
  * The progress records against a plain `Set` model: random operations (seeded), then every
  * answer compared. And the property the ranges exist for: a loaded range costs two numbers, not
  * one entry per index, so counts, membership and the next undone index come without expanding it.
  */
-
-/** mulberry32: a small seeded PRNG, so a failure replays. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sortedOf = (s: Set<number>) => [...s].sort((a, b) => a - b);
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import { safeState, MemoryBackend, FileBackend, SafeStateError } from '../../lib/index';
-import { tempDir } from '../helpers';
+import { prng, tempDir } from '../helpers';
 
 /**
  * Thousands of random mutations (seeded, so a failure replays) of valid checkpoints: loading
@@ -9,16 +9,6 @@ import { tempDir } from '../helpers';
  * (every load is awaited in turn; a hang would time the test out). Mutations reach the codec with
  * valid checksums (payloads re-framed) and the journal as raw bytes.
  */
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATE = JSON.stringify([{ a: 1, m: 2, big: 4, d: 5 }, 7, ['Map', 3, 1], 'k', ['BigInt', '12345678901234567890'], ['Date', '2025-01-01T00:00:00.000Z'], 0, 9, 'x']);
 const FAILURE = { index: 41, name: 'Error', message: 'boom', stack: 'Error: boom\n    at x', at: '2025-01-01T00:00:00.000Z' };
