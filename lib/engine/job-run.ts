@@ -181,8 +181,8 @@ export class JobRun {
   /** The body asked for the next item (sync iteration): the one in flight is done. */
   finishSync(): void {
     if (!this.syncLoop) {
+      this.writer.enterSyncLoop(); // may refuse (syncLoop: 'refuse'): then again at the next step
       this.syncLoop = true;
-      this.writer.enterSyncLoop();
     }
     if (this.closed) return this.abandon();
     if (this.markInFlight()) this.writer.flushSync();

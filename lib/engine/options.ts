@@ -112,12 +112,22 @@ export interface SafeStateOptions<This = any> {
   frozen?: boolean | readonly string[] | ((instance: This) => object);
   /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
+  /**
+   * What a plain `for..of` (or `forEach`) over the job's input does when it cannot wait for the
+   * backend's saves (a backend of yours whose `save` returns a promise, without `saveSync`; a
+   * bundle without the save worker): `'warn'` (default) warns once
+   * (`SAFE_STATE_ASYNC_SAVE_IN_FOR_OF`) and lets the saves run in the background, so a crash may
+   * repeat the items completed since the last finished save; `'refuse'` throws
+   * {@link InvalidOptionsError} (option `syncLoop`) at the loop's first step, before any item
+   * runs, naming the fix: `for await (const x of items)`. `for await` is never affected.
+   */
+  syncLoop?: 'warn' | 'refuse';
 }
 
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
   'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
-  'frozen',
+  'frozen', 'syncLoop',
 ]);
 
 function fail(option: string, message: string): never {
@@ -186,6 +196,7 @@ export function validateOptions(options: unknown): SafeStateOptions {
     }
   }
   if (o.durability !== undefined && o.durability !== 'strict' && o.durability !== 'process') fail('durability', `must be 'strict' or 'process' (got ${String(o.durability)})`);
+  if (o.syncLoop !== undefined && o.syncLoop !== 'warn' && o.syncLoop !== 'refuse') fail('syncLoop', `must be 'warn' or 'refuse' (got ${String(o.syncLoop)})`);
   if (o.secret !== undefined) {
     const list = Array.isArray(o.secret) ? o.secret : [o.secret];
     if (list.length === 0 || list.some((s) => typeof s !== 'string' || s.length < MIN_SECRET_LENGTH)) {

@@ -4,7 +4,7 @@ import { encodeFull, encodeResult } from '../state/checkpoint-codec';
 import type { Sealer } from '../state/sealer';
 import { asBackendError } from './backend-call';
 import { BlockingChannel, type NoChannel } from '../backends/blocking/blocking-channel';
-import { warnAsyncSaveInForOf } from './sync-loop-warning';
+import { onAsyncSaveInForOf, type SyncLoopPolicy } from './sync-loop-warning';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
@@ -47,6 +47,8 @@ export class ProgressWriter {
   private blocking: BlockingChannel | null | undefined = undefined;
   /** writes on this thread's connection not finished yet (a blocking save must not overtake them) */
   private mainWrites = 0;
+  /** the `syncLoop` option: what a plain `for..of` does when it cannot wait for the saves */
+  syncLoop: SyncLoopPolicy = 'warn';
 
   constructor(
     private readonly backend: StateBackend,
@@ -144,15 +146,16 @@ export class ProgressWriter {
    * gets a worker that saves while the loop waits (see {@link BlockingChannel}), started now so that
    * it connects while the body runs its first item; a backend without one (a user's whose `save`
    * returns a promise, or no worker file in an application bundle) gets a one-time warning, and its
-   * saves run in the background as before.
+   * saves run in the background as before; with `syncLoop: 'refuse'`, an InvalidOptionsError
+   * instead (thrown again at each later attempt).
    */
   enterSyncLoop(): void {
     if (this.sync || this.blocking !== undefined) return;
     const c: BlockingChannel | NoChannel = BlockingChannel.open(this.backend, this.jobName);
     if (c instanceof BlockingChannel) this.blocking = c;
     else {
+      onAsyncSaveInForOf(this.backend, this.jobName, c, this.syncLoop);
       this.blocking = null;
-      warnAsyncSaveInForOf(this.backend, this.jobName, c);
     }
   }
 

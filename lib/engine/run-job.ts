@@ -122,6 +122,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     doc.complete = false;
     const sealer = keyring ? new Sealer(keyring, name) : null;
     const writer = (openWriter = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer));
+    if (opts.syncLoop !== undefined) writer.syncLoop = opts.syncLoop;
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
     if (resuming) {
       // live objects are rebuilt (reconnect may be async) before anything is written, so a failing

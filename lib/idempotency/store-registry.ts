@@ -5,6 +5,7 @@ import type { JobRun } from '../engine/job-run';
 import { idempotencyStoreName, RESERVED_PREFIX } from '../engine/companions';
 import { KeyStore } from './key-store';
 import { StoreLease } from './store-lease';
+import { defaultStateDir } from '../util/default-state-dir';
 
 /**
  * Where idempotency stores are found: one {@link KeyStore} per stored cache in this process (so
@@ -56,8 +57,12 @@ export function jobStore(run: JobRun): KeyStore {
   return store;
 }
 
-/** The FileBackend of a directory (default `.safe_state`, resolved against the working directory), shared in this process. @internal */
-export function defaultFileBackend(dir = '.safe_state'): FileBackend {
+/**
+ * The FileBackend of a directory, shared in this process. Default: the default state directory
+ * (`SAFE_STATE_DIR`, else `.safe_state`), read at each call and resolved against the working directory.
+ * @internal
+ */
+export function defaultFileBackend(dir: string = defaultStateDir()): FileBackend {
   const abs = path.resolve(dir);
   let b = defaultBackends.get(abs);
   if (!b) defaultBackends.set(abs, (b = new FileBackend({ dir: abs })));

@@ -100,9 +100,24 @@ export function checkValueSize(text: string): void {
  * @internal
  */
 export function checkCheckpointSize(text: string): void {
+  checkCheckpointLength(text.length, 'characters');
+}
+
+/**
+ * Checks the size in bytes of a stored checkpoint before any of it is read (a FileBackend file,
+ * from `fstat`): a file larger than `maxCheckpointChars` bytes fails with {@link PayloadError}.
+ * Bytes are never fewer than the characters they decode to, so a checkpoint within the limit in
+ * ASCII is never refused; one heavy in non-ASCII text may need the limit raised.
+ * @internal
+ */
+export function checkCheckpointBytes(bytes: number): void {
+  checkCheckpointLength(bytes, 'bytes');
+}
+
+function checkCheckpointLength(length: number, unit: 'characters' | 'bytes'): void {
   const max = SERIALIZATION_LIMITS.maxCheckpointChars;
-  if (text.length > max) {
-    throw new PayloadError(`the checkpoint is ${text.length} characters long, more than the limit of ${max} (SERIALIZATION_LIMITS.maxCheckpointChars; to load it anyway, set the environment variable ${CHECKPOINT_ENV} to a larger number of characters)`);
+  if (length > max) {
+    throw new PayloadError(`the checkpoint is ${length} ${unit} long, more than the limit of ${max} (SERIALIZATION_LIMITS.maxCheckpointChars; to load it anyway, set the environment variable ${CHECKPOINT_ENV} to a larger number of characters)`);
   }
 }
 

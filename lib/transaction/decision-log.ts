@@ -1,7 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendError } from '../errors/backend-error';
+import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { TwoPhaseSupport } from './adapter';
+import { defaultStateDir } from '../util/default-state-dir';
+import { prepareStateDir } from '../backends/file/state-dir';
+import { appendExistingSync, createExclusiveSync, openDirSync, readNoFollowSync } from '../backends/file/no-follow';
 
 /**
  * A commit decision of a two-phase transaction, as its {@link DecisionLog} holds it.
@@ -34,7 +38,8 @@ export interface CommitDecision {
  * durably, between phase 1 (every participant prepared) and phase 2 (every participant committed).
  * Recovery commits the prepared branches of a transaction whose decision it finds and rolls back
  * those of a transaction without one (presumed abort). The default is a {@link FileDecisionLog}
- * in `.safe_state/transactions`; pass another implementation as the `decisionLog` option.
+ * in `transactions/` of the default state directory (`SAFE_STATE_DIR`, else `.safe_state`); pass
+ * another implementation as the `decisionLog` option.
  *
  * @example
  * ```ts
@@ -65,7 +70,7 @@ export interface DecisionLog {
 function fsyncDir(dir: string): void {
   let fd: number | null = null;
   try {
-    fd = fs.openSync(dir, 'r');
+    fd = openDirSync(dir);
     fs.fsyncSync(fd);
   } catch {
     /* some platforms cannot fsync a directory; the rename is then as durable as it gets */
@@ -77,8 +82,19 @@ function fsyncDir(dir: string): void {
 const ID_RE = /^ss2pc-[0-9a-z-]+$/;
 
 /**
- * The default {@link DecisionLog}: one small file per decided transaction in a directory
- * (created 0700 when missing; files 0600).
+ * The directory of the default decision log: `transactions` in the default state directory
+ * (`SAFE_STATE_DIR`, else `.safe_state`), read at each call. Relative to the working directory.
+ * @internal
+ */
+export function defaultDecisionLogDir(): string {
+  return path.join(defaultStateDir(), 'transactions');
+}
+
+/**
+ * The default {@link DecisionLog}: one small file per decided transaction in a directory, created
+ * like a FileBackend's state directory (0700, with a `.gitignore` holding `*`, when missing; an
+ * existing one must be a real directory of this user that group and others cannot write to).
+ * Files are 0600, and never opened through a symbolic link planted at their names.
  *
  * - `record` writes `<txId>.tmp`, fsyncs it, renames it to `<txId>.commit` and fsyncs the
  *   directory: the decision exists completely or not at all.
@@ -103,16 +119,23 @@ export class FileDecisionLog implements DecisionLog {
   readonly id: string;
 
   /**
-   * Creates the directory when missing.
-   * @param dir - the directory (relative to the working directory); default `.safe_state/transactions`
+   * Creates the directory when missing. A directory that cannot be made or used (a symbolic link,
+   * another user's, writable by others, not writable) fails with a {@link BackendError} naming it.
+   * @param dir - the directory (relative to the working directory); default `transactions` in the
+   *   default state directory: `$SAFE_STATE_DIR/transactions`, else `.safe_state/transactions`
    */
-  constructor(dir: string = path.join('.safe_state', 'transactions')) {
-    const abs = path.resolve(dir);
+  constructor(dir?: string) {
+    if (dir !== undefined && (typeof dir !== 'string' || dir === '' || dir.includes('\0'))) {
+      throw new InvalidOptionsError('decisionLog', `the FileDecisionLog directory must be a non-empty path (got ${JSON.stringify(dir)})`);
+    }
+    const abs = path.resolve(dir ?? defaultDecisionLogDir());
+    // the default lives in the state directory: that one is made (and checked) as a FileBackend would
+    if (dir === undefined) prepareStateDir(path.dirname(abs));
+    prepareStateDir(abs);
     try {
-      fs.mkdirSync(abs, { recursive: true, mode: 0o700 });
       this.dir = fs.realpathSync(abs);
     } catch (e) {
-      throw new BackendError(`cannot create the transaction decision log directory ${abs}: ${(e as Error).message}`, { cause: e });
+      throw new BackendError(`cannot use the transaction decision log directory ${abs}: ${(e as Error).message}`, { cause: e });
     }
     this.id = `file:${this.dir}`;
   }
@@ -127,7 +150,7 @@ export class FileDecisionLog implements DecisionLog {
     const tmp = this.file(decision.txId, 'tmp');
     const line = JSON.stringify({ v: 1, txId: decision.txId, branches: decision.branches, servers: decision.servers, at: decision.at }) + '\n';
     try {
-      const fd = fs.openSync(tmp, 'w', 0o600);
+      const fd = createExclusiveSync(tmp); // a link planted at the name is removed, never written through
       try {
         fs.writeFileSync(fd, line);
         fs.fsyncSync(fd);
@@ -144,7 +167,7 @@ export class FileDecisionLog implements DecisionLog {
   /** {@inheritDoc DecisionLog.markDone} */
   async markDone(txId: string, branch: string): Promise<void> {
     try {
-      fs.appendFileSync(this.file(txId, 'commit'), `done ${branch}\n`);
+      appendExistingSync(this.file(txId, 'commit'), `done ${branch}\n`);
     } catch {
       /* only housekeeping: a lost mark leaves an inert decision file behind */
     }
@@ -155,7 +178,7 @@ export class FileDecisionLog implements DecisionLog {
     const file = this.file(txId, 'commit');
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readNoFollowSync(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw new BackendError(`cannot read the commit decision ${file}: ${(e as Error).message}`, { cause: e });

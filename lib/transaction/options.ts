@@ -1,4 +1,5 @@
-import { FileDecisionLog, type DecisionLog } from './decision-log';
+import * as path from 'node:path';
+import { defaultDecisionLogDir, FileDecisionLog, type DecisionLog } from './decision-log';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 
 /**
@@ -24,8 +25,9 @@ export interface TransactionOptions {
   twoPhase?: boolean;
   /**
    * Where two-phase commit decisions are recorded: a directory (a {@link FileDecisionLog}) or any
-   * {@link DecisionLog}. Default: the directory `.safe_state/transactions` under the working
-   * directory. The recovery after a crash must use the same log. Only used with `twoPhase`.
+   * {@link DecisionLog}. Default: the directory `transactions` in the default state directory
+   * (`$SAFE_STATE_DIR/transactions`, else `.safe_state/transactions` under the working directory).
+   * The recovery after a crash must use the same log. Only used with `twoPhase`.
    */
   decisionLog?: string | DecisionLog;
   /**
@@ -56,7 +58,6 @@ export interface ResolvedTransactionOptions {
 
 const fileLogs = new Map<string, FileDecisionLog>();
 
-/** The decision log an option names (one FileDecisionLog per directory and working directory). @internal */
 function checkDecisionLog(option: unknown): asserts option is DecisionLog {
   if (option === '') throw new InvalidOptionsError('decisionLog', 'decisionLog must not be an empty path');
   const o = option as Partial<DecisionLog> | null;
@@ -68,13 +69,15 @@ function checkDecisionLog(option: unknown): asserts option is DecisionLog {
   }
 }
 
+/** The decision log an option names (one FileDecisionLog per absolute directory). @internal */
 export function decisionLogOf(option: string | DecisionLog | undefined): DecisionLog {
   if (option !== undefined && typeof option !== 'string') {
     checkDecisionLog(option);
     return option;
   }
   if (option === '') checkDecisionLog(option);
-  const key = `${process.cwd()}\0${option ?? ''}`;
+  // the default directory is looked up now (SAFE_STATE_DIR, configure()), not when this module loaded
+  const key = path.resolve(option ?? defaultDecisionLogDir());
   let log = fileLogs.get(key);
   if (!log) {
     log = new FileDecisionLog(option);

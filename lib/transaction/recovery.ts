@@ -65,7 +65,7 @@ export interface RecoveryReport {
  * ```
  */
 export interface RecoveryOptions {
-  /** The decision log the coordinators used (default `.safe_state/transactions`). */
+  /** The decision log the coordinators used (default `transactions` in the default state directory: `$SAFE_STATE_DIR/transactions`, else `.safe_state/transactions`). */
   decisionLog?: string | DecisionLog;
   /**
    * Also resolve branches whose coordinator looks alive or ran on another host (their decisions

@@ -2,9 +2,9 @@
  * A user's backend whose `save` returns a promise cannot be waited for by a plain `for..of` step:
  * at the first such step the engine warns once (per backend class), naming the fix (`for await`,
  * or the synchronous `saveSync`/`appendSync` hooks). `for await` and backends with the hooks get no
- * warning.
+ * warning. With `syncLoop: 'refuse'` the step throws instead, before any item runs.
  */
-import { safeState, StateBackend, MemoryBackend } from '../../lib/index';
+import { safeState, StateBackend, MemoryBackend, InvalidOptionsError } from '../../lib/index';
 
 class AsyncMapBackend extends StateBackend {
   private readonly m = new Map<string, string>();
@@ -78,5 +78,70 @@ describe('for..of over a backend whose save returns a promise', () => {
       }
     });
     expect(w).toEqual([]);
+  });
+});
+
+describe("syncLoop: 'refuse'", () => {
+  it('a plain for..of over an async-save backend fails at its first step with InvalidOptionsError naming for await; no item runs, nothing is warned', async () => {
+    const backend = new AsyncMapBackend();
+    const seen: number[] = [];
+    let steps = 0;
+    const job = safeState(
+      async (xs: number[]) => {
+        for (const x of xs) seen.push(x);
+      },
+      { name: 'sync-loop-refuse', backend, syncLoop: 'refuse' },
+    );
+    let err: unknown;
+    const w = await warningsDuring(async () => {
+      err = await job(items).catch((e) => e);
+      // caught inside the body, the refusal comes again at the next step: the loop never gets an item
+      await safeState(
+        async (xs: number[]) => {
+          for (let i = 0; i < 3; i++) {
+            try {
+              for (const x of xs) seen.push(x);
+            } catch (e) {
+              if (e instanceof InvalidOptionsError) steps++;
+            }
+          }
+        },
+        { name: 'sync-loop-refuse-again', backend, syncLoop: 'refuse' },
+      )(items);
+    });
+    expect(err).toBeInstanceOf(InvalidOptionsError);
+    expect((err as InvalidOptionsError).option).toBe('syncLoop');
+    expect((err as InvalidOptionsError).code).toBe('INVALID_OPTIONS');
+    expect((err as Error).message).toContain("job 'sync-loop-refuse'");
+    expect((err as Error).message).toContain('AsyncMapBackend.save returns a promise');
+    expect((err as Error).message).toContain('for await (const x of items)');
+    expect(seen).toEqual([]);
+    expect(steps).toBe(3);
+    expect(w.filter((x) => x.code === 'SAFE_STATE_ASYNC_SAVE_IN_FOR_OF')).toEqual([]);
+    // the fix named works, from the start
+    await safeState(
+      async (xs: number[]) => {
+        for await (const x of xs) seen.push(x);
+      },
+      { name: 'sync-loop-refuse', backend, syncLoop: 'refuse' },
+    )(items);
+    expect(seen).toEqual(items);
+  });
+
+  it('changes nothing where for..of can wait for the saves (synchronous hooks, built-in backends)', async () => {
+    for (const backend of [new SyncMapBackend(), new MemoryBackend()]) {
+      const seen: number[] = [];
+      await safeState(
+        async (xs: number[]) => {
+          for (const x of xs) seen.push(x);
+        },
+        { name: `sync-loop-refuse-${backend.constructor.name}`, backend, syncLoop: 'refuse' },
+      )(items);
+      expect(seen).toEqual(items);
+    }
+  });
+
+  it('any other value is an InvalidOptionsError at definition time', () => {
+    expect(() => safeState(async () => undefined, { name: 'x', syncLoop: 'error' as never })).toThrow(/syncLoop: must be 'warn' or 'refuse' \(got error\)/);
   });
 });

@@ -188,7 +188,7 @@ describe('size limits are checked before parsing, and say how to raise them', ()
     const job = safeState(async () => undefined, { name, backend, autoIterate: false });
     const err = await job.peekCheckpoint().catch((e) => e);
     expect(err).toBeInstanceOf(CheckpointCorruptError);
-    expect(err.message).toMatch(/the checkpoint is \d+ characters long, more than the limit of 2000 \(SERIALIZATION_LIMITS.maxCheckpointChars; to load it anyway, set the environment variable SAFE_STATE_MAX_CHECKPOINT_CHARS/);
+    expect(err.message).toMatch(/the checkpoint is \d+ (characters|bytes) long, more than the limit of 2000 \(SERIALIZATION_LIMITS.maxCheckpointChars; to load it anyway, set the environment variable SAFE_STATE_MAX_CHECKPOINT_CHARS/);
     process.env.SAFE_STATE_MAX_CHECKPOINT_CHARS = '100000';
     const again = await job.peekCheckpoint().catch((e) => e);
     expect(again).toBeInstanceOf(CheckpointCorruptError);

@@ -13,6 +13,8 @@ import { phaseHook } from '../../util/test-phase';
 import { prepareStateDir } from './state-dir';
 import { defaultStateDir } from '../../util/default-state-dir';
 import { createExclusiveSync, openAppendSync, openDirSync, READ_NOFOLLOW, unlinkQuietly } from './no-follow';
+import { NotAFile, readCheckpointFile } from './bounded-read';
+import { PayloadError } from '../../state/limits';
 
 const writeAsync = promisify(fs.write);
 
@@ -101,14 +103,14 @@ export class FileBackend extends StateBackend {
   /** @inheritDoc */
   async load(jobName: string): Promise<string | null> {
     const file = this.location(jobName);
-    let content: string;
+    let content: string | null;
     try {
-      content = await fs.promises.readFile(file, { encoding: 'utf8', flag: READ_NOFOLLOW });
+      content = await readCheckpointFile(file); // a file over the size limit is refused before it is read
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (e instanceof PayloadError || e instanceof NotAFile) throw new CheckpointCorruptError(jobName, `${file}:1`, e.message);
       throw fileError('read', file, e);
     }
-    return this.decode(jobName, file, content);
+    return content === null ? null : this.decode(jobName, file, content);
   }
 
   private decode(jobName: string, file: string, content: string): string {

@@ -47,6 +47,20 @@ export function openAppendSync(file: string): number {
   return fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, FILE_MODE);
 }
 
+/**
+ * Appends `text` to an existing file (never creating it) without following a link at its name
+ * (`ELOOP`); a missing file is `ENOENT`.
+ * @internal
+ */
+export function appendExistingSync(file: string, text: string): void {
+  const fd = fs.openSync(file, O_WRONLY | O_APPEND | O_NOFOLLOW);
+  try {
+    fs.writeFileSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Flags to read an existing file without following a link at its name. @internal */
 export const READ_NOFOLLOW = O_RDONLY | O_NOFOLLOW;
 
