@@ -195,6 +195,47 @@ describe('testJob(() => job.run(items))', () => {
     await t.run();
     expect(calls).toBe(3);
   });
+
+  it('throwAt in concurrently(): the failure names the item; only the missing items run again', async () => {
+    const job = safeState(
+      async (xs: number[]) => {
+        await concurrently(xs, 2, async () => {
+          await new Promise((r) => setImmediate(r));
+        });
+      },
+      { name: 'kit-concurrently-throw' },
+    );
+    const t = testJob(() => job(range(6)));
+    const r1 = await t.run({ throwAt: 3 });
+    expect(r1.error).toBeInstanceOf(InjectedFailure);
+    const cp = await t.checkpoint();
+    expect(cp!.lastFailure!.index).toBe(3);
+    const r2 = await t.run();
+    expect(r2.completed).toBe(true);
+    expect(r2.processed).toEqual(range(6).filter((i) => !cp!.completedIndices.has(i)));
+  });
+
+  it('a job that catches every error around its loop still counts as killed, and writes nothing after the kill', async () => {
+    const job = safeState(
+      async (xs: number[]) => {
+        try {
+          for await (const x of xs) void x;
+        } catch {
+          return 'swallowed';
+        }
+        return 'done';
+      },
+      { name: 'kit-swallow', keepOnSuccess: true },
+    );
+    const t = testJob(() => job(range(5)));
+    const r1 = await t.run({ killAt: 1 });
+    expect(r1).toMatchObject({ killed: true, completed: false, result: undefined });
+    const cp = await t.checkpoint();
+    expect(cp!.completedIndices.size).toBe(1); // not marked complete: the kept-on-success save was dropped
+    const r2 = await t.run();
+    expect(r2).toMatchObject({ completed: true, result: 'done', resumedAt: 1 });
+    expect((await t.checkpoint())!.progress()).toBe(1); // keepOnSuccess: the kept checkpoint stays readable
+  });
 });
 
 describe('testJob: bad input', () => {
