@@ -115,6 +115,8 @@ export interface Bundles {
   cli: string;
   /** the save worker of plain `for..of` loops (`<outDir>/blocking-worker.js`, beside index.js) */
   worker: string;
+  /** the test kit, `safe-state/testing` (`<outDir>/testing.js`, `.mjs`, `.node.mjs`) */
+  testing: string;
 }
 
 /**
@@ -148,9 +150,39 @@ function patchEsmRequire(file: string): void {
  * safe-state whether an application imports or requires it (no dual-package hazard); bundlers take
  * the real ES module build instead, once for both.
  */
-function nodeImportEntry(index: string): string {
+function nodeImportEntry(index: string, what = "import 'safe-state'"): string {
   const names = Object.keys(require(index) as object).filter((n) => n !== 'default' && n !== '__esModule').sort();
-  return `// Node's \`import 'safe-state'\`: the CommonJS build's exports (one instance for import and require).\nexport { ${names.join(', ')} } from './index.js';\n`;
+  return `// Node's \`${what}\`: the CommonJS build's exports (one instance for import and require).\nexport { ${names.join(', ')} } from './${path.basename(index)}';\n`;
+}
+
+/**
+ * The test kit's sources (lib/testing/) take every public name from `../index`; in its bundles that
+ * import is the package's own main entry beside them, not a second copy of the library: jobs, the
+ * kit and the user's `instanceof InvalidOptionsError` then share one set of classes. (What else
+ * they import, the engine's probe seam, is a few lines that find each other through a global.)
+ */
+function mainEntryExternal(file: string): esbuild.Plugin {
+  return {
+    name: 'safe-state-main-entry-external',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/index$/ }, (args) => (/[\\/]lib[\\/]testing$/.test(args.resolveDir) ? { path: `./${file}`, external: true } : undefined));
+    },
+  };
+}
+
+/** `safe-state/testing`: CommonJS, the ES module build (bundlers) and Node's `import` entry, with their types. */
+async function bundleTesting(outDir: string, common: esbuild.BuildOptions): Promise<string> {
+  const entry = path.join(ROOT, 'lib', 'testing', 'index.ts');
+  const cjs = path.join(outDir, 'testing.js');
+  const esm = path.join(outDir, 'testing.mjs');
+  await esbuild.build({ ...common, entryPoints: [entry], outfile: cjs, plugins: [mainEntryExternal('index.js'), ...common.plugins!] });
+  await esbuild.build({ ...common, format: 'esm', external: ESM_EXTERNAL, entryPoints: [entry], outfile: esm, plugins: [mainEntryExternal('index.mjs'), ...common.plugins!] });
+  for (const f of [cjs, esm]) {
+    if (/class (SafeStateError|StateBackend|Checkpoint)\b/.test(fs.readFileSync(f, 'utf8'))) throw new Error(`build: ${f} holds a copy of the library; lib/testing/ must import public names from '../index'`);
+  }
+  fs.writeFileSync(path.join(outDir, 'testing.node.mjs'), nodeImportEntry(cjs, "import 'safe-state/testing'"));
+  fs.writeFileSync(path.join(outDir, 'testing.d.mts'), "export * from './testing/index.js';\n");
+  return cjs;
 }
 
 /** Bundles the library and the command line into `outDir` (created when missing). */
@@ -181,7 +213,8 @@ export async function bundle(outDir: string): Promise<Bundles> {
   fs.chmodSync(cli, 0o755);
   const worker = path.join(outDir, 'blocking-worker.js');
   await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'backends', 'blocking', 'blocking-worker.ts')], outfile: worker });
-  return { index, esm, nodeImport, cli, worker };
+  const testing = await bundleTesting(outDir, common);
+  return { index, esm, nodeImport, cli, worker, testing };
 }
 
 /**

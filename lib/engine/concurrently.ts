@@ -218,6 +218,7 @@ class Pool {
     if (!this.run.iterated) this.run.iterated = true;
     this.run.reportSkips();
     phaseHook?.('B');
+    if (this.run.probe !== null) this.run.probe.started(t.index, t.key);
     void this.one(t);
   }
 

@@ -8,6 +8,7 @@ import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
 import { InputChangedError } from '../errors/input-changed-error';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { phaseHook } from '../util/test-phase';
+import type { ItemProbe } from './item-probe';
 
 /** The tracked argument as the body got it (`view`), with what `concurrently()` needs to drive it. @internal */
 export type TrackedInput =
@@ -42,6 +43,8 @@ export class JobRun {
   concurrentItems: Set<number> | null = null;
   /** with `workers: 'shared'`: runs `concurrently()` over the chunks this worker claims (set by shared-run.ts) */
   shared: { concurrently(limit: number, fn: (item: unknown, index: number) => unknown): Promise<void> } | null = null;
+  /** the test kit's observer of item bodies (lib/engine/item-probe.ts), null outside `testJob()` */
+  probe: ItemProbe | null = null;
   /** the error that ended `concurrently()` and the index of its item (for lastFailure) */
   concurrentFailure: { error: unknown; index: number } | null = null;
   // the key computed by the last isDone() call, reused by begin() for the same item
@@ -149,6 +152,7 @@ export class JobRun {
     this.inFlight = index;
     if (this.keyFn) this.inFlightKey = this.keyAt(index, item);
     phaseHook?.('B');
+    if (this.probe !== null) this.probe.started(index, this.inFlightKey);
   }
 
   /** The body reached the end of the input: it did iterate it, even when it was empty. */
@@ -167,6 +171,7 @@ export class JobRun {
   /** Marks the item in flight done (no save); true when a save is due. */
   markInFlight(): boolean {
     if (this.inFlight < 0) return false;
+    if (this.probe !== null) this.probe.finished(this.inFlight, this.inFlightKey);
     if (this.keyFn) this.doc.keys!.markDone(this.inFlightKey!);
     else this.doc.progress.markDone(this.inFlight);
     const index = this.inFlight;
@@ -209,6 +214,7 @@ export class JobRun {
    * @param key - the item's key with the `key` option
    */
   markConcurrent(index: number, key: ItemKey | undefined): boolean {
+    if (this.probe !== null) this.probe.finished(index, key);
     if (this.keyFn) this.doc.keys!.markDone(key!);
     else this.doc.progress.markDone(index);
     return this.saveDueFor(index);

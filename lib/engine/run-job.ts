@@ -24,6 +24,7 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
+import { attachProbe } from './probe-attach';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -124,6 +125,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     const writer = (openWriter = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer));
     if (opts.syncLoop !== undefined) writer.syncLoop = opts.syncLoop;
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
+    attachProbe(run, resuming, keyring); // the test kit's, inside testJob() only
     if (resuming) {
       // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
       // reconnect leaves the checkpoint as it was; frozen fields and results are rebuilt on demand

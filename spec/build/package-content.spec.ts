@@ -44,7 +44,7 @@ describe('the packed package (npm pack)', () => {
   afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
   it('holds the CommonJS and ES module builds, their declarations, the command line, README, LICENSE and the guides', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', ...guides()]) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.mjs', 'dist/testing.node.mjs', 'dist/testing.d.mts', 'dist/testing/index.d.ts', ...guides()]) {
       expect(packed).toContain(f);
     }
   });
@@ -64,6 +64,20 @@ describe('the packed package (npm pack)', () => {
     // the hooks' code itself is gone, not just the names
     const index = fs.readFileSync(path.join(dist, 'index.js'), 'utf8');
     expect(index).not.toMatch(/writeSync\)\(fd, p\)|process\.env\.SAFE_STATE_TEST/);
+  });
+
+  it('maps the safe-state/testing subpath like the root: import, require and types, each to a packed file', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(STAGE, 'package.json'), 'utf8')) as { exports: Record<string, Record<string, unknown>>; typesVersions: Record<string, Record<string, string[]>> };
+    const sub = pkg.exports['./testing'];
+    expect(Object.keys(sub)).toEqual(Object.keys(pkg.exports['.']));
+    const targets = JSON.stringify(sub).match(/\.\/dist\/[^"]+/g)!;
+    expect(targets.length).toBeGreaterThanOrEqual(7);
+    for (const t of targets) expect(packed).toContain(t.slice(2));
+    expect(pkg.typesVersions['*'].testing).toEqual(['dist/testing/index.d.ts']); // TypeScript with moduleResolution node10
+    // the kit's bundles take the library from the main entry beside them: one instance of every class
+    expect(fs.readFileSync(path.join(STAGE, 'dist', 'testing.js'), 'utf8')).toMatch(/require\("\.\/index\.js"\)/);
+    expect(fs.readFileSync(path.join(STAGE, 'dist', 'testing.mjs'), 'utf8')).toMatch(/from "\.\/index\.mjs"/);
+    expect(fs.readFileSync(path.join(STAGE, 'dist', 'testing.js'), 'utf8')).not.toMatch(/class (SafeStateError|StateBackend|Checkpoint)\b/);
   });
 
   it('names its license, repository, home page and issue tracker (so the registry page can resolve README links)', () => {
