@@ -24,6 +24,7 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
+import { withDefaults } from '../config/job-defaults';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -80,7 +81,7 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
  * @internal
  */
 export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
-  const opts = def.options;
+  const opts = withDefaults(def.options); // configure() fills what the job leaves out
   if (opts.workers === 'shared') return runShared(def, thisArg, args, body);
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);

@@ -17,6 +17,7 @@ import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
 import { typeName } from '../state/serializer';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
+import { withDefaults } from '../config/job-defaults';
 
 /** Default lease of a claimed chunk (ms). @internal */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -60,7 +61,7 @@ function checkRecord(name: string, rec: SharedJobRecord, total: number, chunkSiz
  * @internal
  */
 export async function runShared(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
-  const opts = def.options;
+  const opts = withDefaults(def.options); // configure() fills what the job leaves out
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
   const argIndex = opts.iterableArg ?? 0;
