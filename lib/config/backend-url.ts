@@ -86,6 +86,24 @@ export function parseBackendUrl(url: unknown, option: string): BackendUrl {
  * @internal
  */
 export function openBackendUrl(u: BackendUrl, option: string): StateBackend {
+  const backend = open(u, option);
+  labels.set(backend, u.kind === 'sqlite' ? `sqlite:${path.resolve(u.path!)}` : u.display);
+  return backend;
+}
+
+/** What verbose lines call backends opened from a URL (without credentials). */
+const labels = new WeakMap<StateBackend, string>();
+
+/**
+ * A backend for messages: the URL it was opened from (password and secret parameters replaced by
+ * `***`, `sqlite:` paths absolute), else its class name.
+ * @internal
+ */
+export function backendLabel(backend: StateBackend): string {
+  return labels.get(backend) ?? backend.constructor?.name ?? 'a backend';
+}
+
+function open(u: BackendUrl, option: string): StateBackend {
   try {
     switch (u.kind) {
       case 'memory':

@@ -25,6 +25,7 @@ import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
 import { withDefaults } from '../config/job-defaults';
+import { backendLabel } from '../config/backend-url';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -130,8 +131,10 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       if (doc.state !== null) run.resumed = { state: await reviveStored(doc.state, 'state', name, where) };
       run.previous = { frozen: doc.frozenState, results: new Map(doc.results), location: where };
     }
-    if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
-    else logger?.info(`starting fresh job '${name}'`);
+    if (logger) {
+      const at = ` (checkpoint ${where ?? backendLabel(backend)})`; // absolute path, or the backend's URL without credentials
+      logger.info(resuming ? `resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})${at}` : `starting fresh job '${name}'${at}`);
+    }
     // arrays jump over done items without counting them; other sources count while they skip
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts

@@ -18,6 +18,7 @@ import { typeName } from '../state/serializer';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
 import { withDefaults } from '../config/job-defaults';
+import { backendLabel } from '../config/backend-url';
 
 /** Default lease of a claimed chunk (ms). @internal */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -93,7 +94,7 @@ export async function runShared(def: JobDefinition, thisArg: unknown, args: unkn
       logger?.info(`shared job '${name}' is complete already; nothing to do`);
       return undefined;
     }
-    logger?.info(`worker joins shared job '${name}' (${total} items in chunks of ${chunkSize}; run #${rec.runCount})`);
+    logger?.info(`worker joins shared job '${name}' (${total} items in chunks of ${chunkSize}; run #${rec.runCount}; checkpoint ${backendLabel(backend)})`);
     const feed = new SharedFeed(store, name, items, leaseMs, ttl, logger);
     const doc = newDoc(name, null);
     doc.totalItems = total;
