@@ -54,3 +54,17 @@ export function defaultBackend(): { backend: StateBackend; owned: boolean } {
   const b = configuredBackend();
   return b ? { backend: b, owned: false } : { backend: new FileBackend() /* configure stateDir, SAFE_STATE_DIR, .safe_state */, owned: true };
 }
+
+/**
+ * Closes the backends opened from URLs and forgets them (the next use opens them again). For
+ * tests and shutdown hooks: they do not keep a process alive while idle, but a Redis client keeps
+ * retrying while its server is away.
+ * @internal
+ */
+export async function closeUrlBackends(): Promise<void> {
+  const cache = globalRegistry().urlBackends as Map<string, StateBackend> | undefined;
+  if (!cache) return;
+  const all = [...cache.values()];
+  cache.clear();
+  await Promise.all(all.map((b) => b.close().catch(() => undefined)));
+}

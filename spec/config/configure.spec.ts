@@ -11,6 +11,7 @@ import {
   CheckpointCorruptError, type SafeStateLogger, type SafeStateOptions,
 } from '../../lib/index';
 import { defaultStateDir } from '../../lib/util/default-state-dir';
+import { closeUrlBackends } from '../../lib/config/default-backend';
 import { tempDir, range } from '../helpers';
 import { testServers } from '../setup/servers';
 
@@ -27,6 +28,8 @@ beforeEach(() => {
   savedCwd = process.cwd();
   process.chdir(tempDir('safe-state-configure-'));
 });
+afterAll(() => closeUrlBackends()); // the servers stop after the tests: no client may be left retrying
+
 afterEach(() => {
   while (restores.length) restores.pop()!();
   for (const k of ENV_KEYS) if (savedEnv[k] === undefined) delete process.env[k]; else process.env[k] = savedEnv[k];
