@@ -131,10 +131,10 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       if (doc.state !== null) run.resumed = { state: await reviveStored(doc.state, 'state', name, where) };
       run.previous = { frozen: doc.frozenState, results: new Map(doc.results), location: where };
     }
-    if (logger) {
-      const at = ` (checkpoint ${where ?? backendLabel(backend)})`; // absolute path, or the backend's URL without credentials
-      logger.info(resuming ? `resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})${at}` : `starting fresh job '${name}'${at}`);
-    }
+    if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
+    // where it looked: the absolute file path, else the backend's URL without credentials (a run
+    // that starts fresh by mistake, say from another working directory, shows it at once)
+    else logger?.info(`starting fresh job '${name}' (checkpoint ${where ?? backendLabel(backend)})`);
     // arrays jump over done items without counting them; other sources count while they skip
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
