@@ -49,6 +49,7 @@ export type { BackendLock, LockHolder } from './backends/lock';
 export type { SharedChunkStore, SharedJobLayout, SharedJobRecord, SharedJobStatus, ChunkClaim, ClaimedChunk } from './backends/shared-chunks';
 export { MemoryBackend } from './backends/memory';
 export { withBackend } from './config/scoped-backend';
+export { configure, type SafeStateDefaults } from './config/configure';
 export { FileBackend, type FileBackendOptions } from './backends/file/file-backend';
 export { RedisBackend } from './backends/redis/redis-backend';
 export type { RedisBackendOptions, RedisUrlOptions } from './backends/redis/redis-options';

@@ -12,8 +12,9 @@ commands:
   reset <job> --keys LIST   the same for jobs that resume by key (the key option)
   help [command]            this text, or the help of one command
 
-where the checkpoints are (one of):
-  --dir DIR                 a FileBackend directory (default: $SAFE_STATE_DIR, else .safe_state)
+where the checkpoints are (one of; default: the backend of $SAFE_STATE_URL,
+else the directory $SAFE_STATE_DIR, else .safe_state):
+  --dir DIR                 a FileBackend directory
   --redis URL               a RedisBackend, e.g. redis://localhost:6379
   --sqlite FILE             a SqlBackend on a SQLite database file
   --mysql URL               a SqlBackend on MySQL, e.g. mysql://user@host/db

@@ -3,6 +3,7 @@ import type { StateBackend } from '../backends/state-backend';
 import { FileBackend } from '../backends/file/file-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { scopedBackend } from '../config/scoped-backend';
+import { defaultBackend } from '../config/default-backend';
 import { derivedName, type DefinitionModule } from './job-name';
 
 /**
@@ -39,10 +40,16 @@ export function resolveJobName(def: JobDefinition, thisArg: unknown): string {
   return derived;
 }
 
-/** The backend of a job, and whether the engine created it (and so closes it). @internal */
+/**
+ * The backend of a job, and whether the engine created it (and so closes it). Precedence:
+ * withBackend() > the decorator's `backend` or `stateDir` > configure() > SAFE_STATE_URL /
+ * SAFE_STATE_DIR > `.safe_state` (see docs/configuration.md).
+ * @internal
+ */
 export function resolveBackend(options: SafeStateOptions): { backend: StateBackend; owned: boolean } {
   const scoped = scopedBackend(); // withBackend() wins over everything
   if (scoped) return { backend: scoped, owned: false };
   if (options.backend) return { backend: options.backend, owned: false };
-  return { backend: new FileBackend({ dir: options.stateDir }) /* default: SAFE_STATE_DIR, else .safe_state */, owned: true };
+  if (options.stateDir !== undefined) return { backend: new FileBackend({ dir: options.stateDir }), owned: true };
+  return defaultBackend();
 }

@@ -7,6 +7,7 @@ import { asBackendError } from './backend-call';
 import { keyringFor } from '../state/keyring';
 import { deleteCompanions } from './companions';
 import { clearShared, peekShared } from './shared-handle';
+import { withDefaults } from '../config/job-defaults';
 
 /**
  * Inspects and clears one job's checkpoint, without running it. Returned by `SafeState.of()`; the
@@ -52,7 +53,7 @@ export function makeHandle(def: JobDefinition, thisArg: unknown): JobHandle {
     peekCheckpoint: () =>
       withBackend(async (backend, name) => {
         if (def.options.workers === 'shared') return peekShared(backend, name);
-        const doc = await loadCheckpoint(backend, name, keyringFor(def.options));
+        const doc = await loadCheckpoint(backend, name, keyringFor(withDefaults(def.options)));
         return doc ? new Checkpoint(doc, backend.location(name)) : null;
       }),
     clearCheckpoint: () =>

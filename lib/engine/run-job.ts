@@ -25,6 +25,8 @@ import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
 import { attachProbe } from './probe-attach';
+import { withDefaults } from '../config/job-defaults';
+import { backendLabel } from '../config/backend-url';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -81,7 +83,7 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
  * @internal
  */
 export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
-  const opts = def.options;
+  const opts = withDefaults(def.options); // configure() fills what the job leaves out
   if (opts.workers === 'shared') return runShared(def, thisArg, args, body);
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
@@ -133,7 +135,9 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       run.previous = { frozen: doc.frozenState, results: new Map(doc.results), location: where };
     }
     if (resuming) logger?.info(`resuming '${name}': ${progressText(doc)} done (run #${doc.runCount})`);
-    else logger?.info(`starting fresh job '${name}'`);
+    // where it looked: the absolute file path, else the backend's URL without credentials (a run
+    // that starts fresh by mistake, say from another working directory, shows it at once)
+    else logger?.info(`starting fresh job '${name}' (checkpoint ${where ?? backendLabel(backend)})`);
     // arrays jump over done items without counting them; other sources count while they skip
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts

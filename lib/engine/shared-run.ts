@@ -17,6 +17,8 @@ import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
 import { typeName } from '../state/serializer';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
+import { withDefaults } from '../config/job-defaults';
+import { backendLabel } from '../config/backend-url';
 
 /** Default lease of a claimed chunk (ms). @internal */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -60,7 +62,7 @@ function checkRecord(name: string, rec: SharedJobRecord, total: number, chunkSiz
  * @internal
  */
 export async function runShared(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
-  const opts = def.options;
+  const opts = withDefaults(def.options); // configure() fills what the job leaves out
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
   const argIndex = opts.iterableArg ?? 0;
@@ -92,7 +94,7 @@ export async function runShared(def: JobDefinition, thisArg: unknown, args: unkn
       logger?.info(`shared job '${name}' is complete already; nothing to do`);
       return undefined;
     }
-    logger?.info(`worker joins shared job '${name}' (${total} items in chunks of ${chunkSize}; run #${rec.runCount})`);
+    logger?.info(`worker joins shared job '${name}' (${total} items in chunks of ${chunkSize}; run #${rec.runCount}; checkpoint ${backendLabel(backend)})`);
     const feed = new SharedFeed(store, name, items, leaseMs, ttl, logger);
     const doc = newDoc(name, null);
     doc.totalItems = total;

@@ -9,6 +9,7 @@ import type { IdempotentDefinition } from './idempotent-options';
 import { IdempotencyCache, storeOf } from './idempotency-cache';
 import { defaultFileBackend } from './store-registry';
 import { scopedBackend } from '../config/scoped-backend';
+import { configuredBackend } from '../config/default-backend';
 import { jobStore } from './store-registry';
 import { argsKey } from './args-key';
 import { currentTransaction } from '../transaction/current-transaction';
@@ -40,9 +41,9 @@ function keyOf(def: IdempotentDefinition, thisArg: unknown, args: unknown[], sco
 
 const defaultCaches = new WeakMap<object, IdempotencyCache>();
 
-/** `new IdempotencyCache()` for the working directory's `.safe_state`, made once. */
+/** `new IdempotencyCache()` over the default backend (withBackend scope, configure(), SAFE_STATE_URL, the state directory), one per backend. */
 function defaultCache(): IdempotencyCache {
-  const backend = scopedBackend() ?? defaultFileBackend();
+  const backend = scopedBackend() ?? configuredBackend() ?? defaultFileBackend();
   let c = defaultCaches.get(backend);
   if (!c) defaultCaches.set(backend, (c = new IdempotencyCache({ backend })));
   return c;

@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
 import { cacheStore, defaultFileBackend } from './store-registry';
 import { scopedBackend } from '../config/scoped-backend';
+import { configuredBackend } from '../config/default-backend';
 
 /**
  * Options of {@link IdempotencyCache}. Every option is optional.
@@ -15,7 +16,11 @@ import { scopedBackend } from '../config/scoped-backend';
 export interface IdempotencyCacheOptions {
   /** The cache's name: caches with the same name in the same backend are the same cache. Default `'default'`. */
   name?: string;
-  /** Where the keys live. Default: a {@link FileBackend} in `.safe_state` (relative to the working directory). */
+  /**
+   * Where the keys live. Default: the backend of the enclosing `withBackend()` scope, else the
+   * default backend of `configure()` or `SAFE_STATE_URL`, else a {@link FileBackend} in the default
+   * state directory (see docs/configuration.md).
+   */
   backend?: StateBackend;
   /** Keys expire this many ms after they were marked. Default: never. */
   ttlMs?: number;
@@ -108,7 +113,7 @@ export class IdempotencyCache {
   constructor(options?: IdempotencyCacheOptions) {
     const o = validate(options);
     this.name = o.name ?? 'default';
-    this.backend = o.backend ?? scopedBackend() ?? defaultFileBackend();
+    this.backend = o.backend ?? scopedBackend() ?? configuredBackend() ?? defaultFileBackend();
     this.ttlMs = o.ttlMs;
     this.durability = o.durability ?? 'strict';
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;

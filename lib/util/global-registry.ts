@@ -37,6 +37,13 @@ export interface GlobalRegistry {
   jobDefinitions?: WeakMap<object, Map<string | symbol, unknown>>;
   /** the AsyncLocalStorage of withBackend() scopes (lib/config/scoped-backend.ts), made on first use */
   scopedBackend?: object;
+  /**
+   * the process-wide defaults of configure() (lib/config/configure.ts): a frozen options object, or
+   * undefined when configure() was never called or everything was reset
+   */
+  configured?: Readonly<Record<string, unknown>>;
+  /** backends opened from a URL (SAFE_STATE_URL, configure({ backend: url })), one per URL (lib/config/url-backends.ts) */
+  urlBackends?: Map<string, unknown>;
   signalWatch?: { runs: Set<unknown>; listener: ((signal: NodeJS.Signals) => void) | null };
 }
 

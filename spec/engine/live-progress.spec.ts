@@ -9,6 +9,10 @@ import { safeState } from '../../lib/index';
 import { formatDuration, formatRate, RateMeter, renderLiveLine, StatusLine, LIVE_INTERVAL_MS } from '../../lib/engine/live-progress';
 import { range, tempDir, TS_NODE } from '../helpers';
 
+/** The verbose start line of a job on a FileBackend: it names the absolute checkpoint path. */
+const freshLine = (name: string, prefix = '[safe-state] ', end = '\n') =>
+  expect.stringMatching(new RegExp(`^${prefix.replace(/[[\]]/g, '\\$&')}starting fresh job '${name}' \\(checkpoint /.+/${name}-[0-9a-f]{12}\\.safestate\\)${end}$`));
+
 describe('renderLiveLine', () => {
   const base = { name: 'image-scrape', done: 233, total: 500, rate: 118.4, etaMs: 2256, columns: 100 };
 
@@ -142,7 +146,7 @@ describe('verbose: true on a terminal', () => {
     for (const w of live) expect(w).toMatch(/^\r\[safe-state\] live-job \[[█▏▎▍▌▋▊▉░]{20}\] +\d+% \d+\/25 .*ETA \d+:\d\d\x1b\[K$/);
     // the plain lines, each on a clean line: a drawn live line is erased first
     const plain = writes.filter((w) => !w.startsWith('\r'));
-    expect(plain).toEqual(["[safe-state] starting fresh job 'live-job'\n", "[safe-state] job 'live-job' complete; checkpoint cleared\n"]);
+    expect(plain).toEqual([freshLine('live-job'), "[safe-state] job 'live-job' complete; checkpoint cleared\n"]);
     const last = writes.lastIndexOf("[safe-state] job 'live-job' complete; checkpoint cleared\n");
     expect(writes[last - 1]).toBe('\r\x1b[K');
     expect(writes.slice(last + 1)).toEqual([]); // nothing drawn after the end
@@ -159,7 +163,7 @@ describe('verbose: true on a terminal', () => {
     }, { name: 'live-fail', stateDir: tempDir(), verbose: true });
     await expect(job(range(20))).rejects.toThrow('boom');
     const plain = writes.filter((w) => !w.startsWith('\r'));
-    expect(plain.slice(0, 2)).toEqual(["[safe-state] starting fresh job 'live-fail'\n", "[safe-state] 'live-fail' failed at item 12: Error: boom\n"]);
+    expect(plain.slice(0, 2)).toEqual([freshLine('live-fail'), "[safe-state] 'live-fail' failed at item 12: Error: boom\n"]);
     const failed = writes.indexOf(plain[1]);
     expect(writes.slice(failed).filter((w) => w.startsWith('\r[safe-state]'))).toEqual([]);
   });
@@ -183,8 +187,8 @@ describe('verbose: true on a terminal', () => {
       if (term === undefined) delete process.env.TERM;
       else process.env.TERM = term;
     }
-    expect(lines).toEqual(["starting fresh job 'own-logger'", "job 'own-logger' complete; checkpoint cleared"]);
-    expect(writes).toEqual(["[safe-state] starting fresh job 'dumb'\n", "[safe-state] job 'dumb' complete; checkpoint cleared\n"]);
+    expect(lines).toEqual([freshLine('own-logger', '', ''), "job 'own-logger' complete; checkpoint cleared"]);
+    expect(writes).toEqual([freshLine('dumb'), "[safe-state] job 'dumb' complete; checkpoint cleared\n"]);
   });
 });
 
@@ -214,7 +218,7 @@ describe('verbose: true when stderr is not a terminal', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toBe(
       [
-        "[safe-state] starting fresh job 'piped'",
+        `[safe-state] starting fresh job 'piped' (checkpoint ${path.join(dir, failed.stderr.match(/saved to .*\/(piped-[0-9a-f]{12}\.safestate)/)![1])})`,
         "[safe-state] 'piped' failed at item 15: Error: boom",
         `[safe-state] progress 15/20 saved to ${path.join(dir, failed.stderr.match(/saved to .*\/(piped-[0-9a-f]{12}\.safestate)/)![1])}`,
         '',

@@ -4,7 +4,7 @@
  * or the synchronous `saveSync`/`appendSync` hooks). `for await` and backends with the hooks get no
  * warning. With `syncLoop: 'refuse'` the step throws instead, before any item runs.
  */
-import { safeState, StateBackend, MemoryBackend, InvalidOptionsError } from '../../lib/index';
+import { safeState, StateBackend, MemoryBackend, InvalidOptionsError, configure } from '../../lib/index';
 
 class AsyncMapBackend extends StateBackend {
   private readonly m = new Map<string, string>();
@@ -82,6 +82,25 @@ describe('for..of over a backend whose save returns a promise', () => {
 });
 
 describe("syncLoop: 'refuse'", () => {
+  it("configure({ syncLoop: 'refuse' }) refuses for every job that leaves the option out; the job's own 'warn' wins", async () => {
+    const restore = configure({ syncLoop: 'refuse' });
+    try {
+      const backend = new AsyncMapBackend();
+      const seen: number[] = [];
+      const loop = async (xs: number[]) => {
+        for (const x of xs) seen.push(x);
+      };
+      const err = await safeState(loop, { name: 'sync-loop-configured', backend })(items).catch((e) => e);
+      expect(err).toBeInstanceOf(InvalidOptionsError);
+      expect((err as InvalidOptionsError).option).toBe('syncLoop');
+      expect(seen).toEqual([]);
+      await warningsDuring(() => safeState(loop, { name: 'sync-loop-configured-warn', backend, syncLoop: 'warn' })(items));
+      expect(seen).toEqual(items);
+    } finally {
+      restore();
+    }
+  });
+
   it('a plain for..of over an async-save backend fails at its first step with InvalidOptionsError naming for await; no item runs, nothing is warned', async () => {
     const backend = new AsyncMapBackend();
     const seen: number[] = [];

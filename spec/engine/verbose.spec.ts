@@ -20,7 +20,7 @@ describe('verbose output', () => {
     await job(range(500));
     expect(path.isAbsolute(job.checkpointPath!)).toBe(true);
     expect(lines).toEqual([
-      "starting fresh job 'image-scrape'",
+      `starting fresh job 'image-scrape' (checkpoint ${job.checkpointPath})`, // where it looked, absolute
       "'image-scrape' failed at item 233: ConnectionError: Read timed out",
       `progress 233/500 saved to ${job.checkpointPath}`, // absolute, wherever the job runs
       "resuming 'image-scrape': 233/500 done (run #2)",
@@ -43,7 +43,10 @@ describe('verbose output', () => {
     } finally {
       spy.mockRestore();
     }
-    expect(writes).toEqual(["[safe-state] starting fresh job 'to-stderr'\n", "[safe-state] job 'to-stderr' complete; checkpoint cleared\n"]);
+    expect(writes).toEqual([
+      expect.stringMatching(/^\[safe-state\] starting fresh job 'to-stderr' \(checkpoint \/.+\/to-stderr-[0-9a-f]{12}\.safestate\)\n$/),
+      "[safe-state] job 'to-stderr' complete; checkpoint cleared\n",
+    ]);
   });
 
   it.each(['for-of', 'concurrently'] as const)('counts the skipped done items once, for arrays and generators (%s)', async (loop) => {
@@ -107,7 +110,7 @@ describe('verbose output', () => {
     }, { name, backend: new MemoryBackend(), verbose: { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) } });
     await expect(job([0, 1])).rejects.toThrow(message); // the error itself is unchanged
     expect(lines.slice(0, 2)).toEqual([
-      "starting fresh job 'evil\\x1b]0;title\\x07\\x1b[2J\\rname\\n\\u202eX'",
+      "starting fresh job 'evil\\x1b]0;title\\x07\\x1b[2J\\rname\\n\\u202eX' (checkpoint MemoryBackend)",
       "'evil\\x1b]0;title\\x07\\x1b[2J\\rname\\n\\u202eX' failed at item 1: Error: bad\\x1b]8;;https://x.example/\\x1b\\link\\x07\\nsecond line\\x9b2J",
     ]);
 

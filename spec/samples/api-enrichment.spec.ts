@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanUp, runSample, startSample, statePattern, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, startSample, statePattern, verboseLines, workDir, freshLine } from './sample-runner';
 import { startFakeApi, profileOf, type FakeApi } from '../../samples/api-enrichment/fake-api';
 
 const SCRIPT = 'api-enrichment/enrich-users.ts';
@@ -47,7 +47,7 @@ describe('samples/api-enrichment', () => {
     run.child.kill('SIGKILL');
     const killed = await run.done;
     expect(killed.signal).toBe('SIGKILL');
-    expect(verboseLines(killed.stderr)).toEqual(["[safe-state] starting fresh job 'api-enrichment'"]);
+    expect(verboseLines(killed.stderr)).toEqual([freshLine(cwd, 'api-enrichment')]);
     expect(ids(0, 61).every((id) => calls(api!, id) === 1)).toBe(true);
 
     const rerun = await runSample(SCRIPT, ['--api', api.url, '--count', String(COUNT)], cwd);
@@ -70,7 +70,7 @@ describe('samples/api-enrichment', () => {
     const first = await runSample(SCRIPT, ['--api', api.url], cwd);
     expect(first.code).toBe(1);
     expect(verboseLines(first.stderr)).toEqual([
-      "[safe-state] starting fresh job 'api-enrichment'",
+      freshLine(cwd, 'api-enrichment'),
       "[safe-state] 'api-enrichment' failed at item 70: ApiError: 503 Service Unavailable",
       expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 70/200 saved to ${statePattern(cwd)}/api-enrichment-[0-9a-f]{12}\\.safestate$`)),
     ]);

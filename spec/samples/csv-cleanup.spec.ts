@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanUp, runSample, statePattern, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, statePattern, verboseLines, workDir, freshLine } from './sample-runner';
 import { cleanRow, parseCsvRecord, isoDate, toCsvLine } from '../../samples/csv-cleanup/clean-csv';
 
 const SCRIPT = 'csv-cleanup/clean-csv.ts';
@@ -53,7 +53,7 @@ describe('samples/csv-cleanup', () => {
     const [expected, first] = await Promise.all([referenceOutput(), runSample(SCRIPT, ['--fail-at', '150'], cwd)]);
     expect(first.code).toBe(1);
     expect(verboseLines(first.stderr)).toEqual([
-      "[safe-state] starting fresh job 'csv-cleanup'",
+      freshLine(cwd, 'csv-cleanup'),
       "[safe-state] 'csv-cleanup' failed at item 149: Error: cannot clean row 150: unexpected value",
       expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 149/\\? saved to ${statePattern(cwd)}/csv-cleanup-[0-9a-f]{12}\\.safestate$`)),
     ]);

@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
-import { cleanUp, runSample, statePattern, verboseLines, workDir } from './sample-runner';
+import { cleanUp, runSample, statePattern, verboseLines, workDir, freshLine } from './sample-runner';
 import { normalizeEmail, seedEmail } from '../../samples/db-backfill/backfill';
 
 const SCRIPT = 'db-backfill/backfill.ts';
@@ -55,7 +55,7 @@ describe('samples/db-backfill', () => {
     const first = await runSample(SCRIPT, ['--fail-at', '150'], cwd);
     expect(first.code).toBe(1);
     expect(verboseLines(first.stderr)).toEqual([
-      "[safe-state] starting fresh job 'db-backfill'",
+      freshLine(cwd, 'db-backfill'),
       "[safe-state] 'db-backfill' failed at item 149: Error: cannot backfill customer 150: unexpected value",
       expect.stringMatching(new RegExp(`^\\[safe-state\\] progress 149/300 saved to ${statePattern(cwd)}/db-backfill-[0-9a-f]{12}\\.safestate$`)),
     ]);

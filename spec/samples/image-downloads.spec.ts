@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../helpers';
+import { freshLine } from './sample-runner';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(REPO, 'samples', 'image-downloads', 'download-images.ts');
@@ -99,7 +100,7 @@ describe('samples/image-downloads', () => {
     expect(checkpoint).toHaveLength(1);
     expect(checkpoint[0]).toMatch(/^image-scrape-[0-9a-f]{12}\.safestate$/);
     expect(verboseLines(first.stderr)).toEqual([
-      "[safe-state] starting fresh job 'image-scrape'",
+      freshLine(cwd, 'image-scrape'),
       "[safe-state] 'image-scrape' failed at item 233: ConnectionError: Read timed out",
       `[safe-state] progress 233/500 saved to ${path.join(fs.realpathSync(cwd), '.safe_state', checkpoint[0])}`,
     ]);
@@ -172,7 +173,7 @@ describe('samples/image-downloads', () => {
     const cwd = workDir();
     const crashed = await runSample(cwd, ['--crash-after', '100']);
     expect(crashed.code === 137 || crashed.signal === 'SIGKILL').toBe(true); // tsx reports the child's SIGKILL as 137
-    expect(verboseLines(crashed.stderr)).toEqual(["[safe-state] starting fresh job 'image-scrape'"]);
+    expect(verboseLines(crashed.stderr)).toEqual([freshLine(cwd, 'image-scrape')]);
     expect(downloadLog(cwd)).toEqual(range(0, 101)); // image 100 was saved; the loop never asked for 101
 
     const rerun = await runSample(cwd, []);

@@ -91,3 +91,11 @@ export async function waitFor(what: string, check: () => boolean, ms = 30_000): 
 export function statePattern(cwd: string): string {
   return path.join(fs.realpathSync(cwd), '.safe_state').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+/**
+ * The verbose start line of a fresh sample run in `cwd`: it names the absolute checkpoint file in
+ * `.safe_state` (`<job>-<hash>.safestate`).
+ */
+export function freshLine(cwd: string, job: string): unknown {
+  return expect.stringMatching(new RegExp(`^\\[safe-state\\] starting fresh job '${job}' \\(checkpoint ${statePattern(cwd)}/${job}-[0-9a-f]{12}\\.safestate\\)$`));
+}

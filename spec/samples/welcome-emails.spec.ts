@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cleanUp, fileLines, runSample, verboseLines, workDir } from './sample-runner';
+import { cleanUp, fileLines, runSample, verboseLines, workDir, freshLine } from './sample-runner';
 import { userNumber } from '../../samples/welcome-emails/send-welcome-emails';
 
 const SCRIPT = 'welcome-emails/send-welcome-emails.ts';
@@ -20,7 +20,7 @@ describe('samples/welcome-emails', () => {
     const first = await runSample(SCRIPT, ['--fail-at', 'u0040'], cwd);
     expect(first.code).toBe(1);
     expect(verboseLines(first.stderr)).toEqual([
-      "[safe-state] starting fresh job 'welcome-emails'",
+      freshLine(cwd, 'welcome-emails'),
       "[safe-state] 'welcome-emails' failed at item 40: SmtpError: 421 Too many connections",
       `[safe-state] progress 40/200 saved to ${path.join(fs.realpathSync(cwd), '.safe_state')}/welcome-emails-0fb39e3220b7.safestate`,
     ]);
