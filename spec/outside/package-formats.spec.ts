@@ -75,12 +75,19 @@ const require = createRequire(import.meta.url);
 const cjs = require('safe-state');
 // a second copy: the ES module build itself, as a bundler would take it
 const esm = await import(pathToFileURL(require.resolve('safe-state').replace(/index\\.js$/, 'index.mjs')).href);
-const slow = (lib, name) => lib.safeState(async function job(xs) { for (const x of xs) await new Promise((r) => setTimeout(r, 20)); }, { name, stateDir: 'state' });
-const runs = [slow(cjs, 'a')(Array.from({ length: 200 }, (_, i) => i)), slow(esm, 'b')(Array.from({ length: 200 }, (_, i) => i))];
-setTimeout(() => {
+// Ctrl-C once both jobs are running (each has done an item), however slow the machine
+const running = new Set();
+const ctrlC = () => {
   console.log(JSON.stringify({ copies: cjs.safeState !== esm.safeState, listeners: process.listeners('SIGINT').filter((l) => l.name === 'onSignal').length }));
   process.kill(process.pid, 'SIGINT');
-}, 300);
+};
+const slow = (lib, name) => lib.safeState(async function job(xs) {
+  for (const x of xs) {
+    await new Promise((r) => setTimeout(r, 20));
+    if (!running.has(name)) { running.add(name); if (running.size === 2) setImmediate(ctrlC); }
+  }
+}, { name, stateDir: 'state' });
+const runs = [slow(cjs, 'a')(Array.from({ length: 200 }, (_, i) => i)), slow(esm, 'b')(Array.from({ length: 200 }, (_, i) => i))];
 await Promise.allSettled(runs);
 console.log(JSON.stringify({ ended: 'normally' }));
 `,

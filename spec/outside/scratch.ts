@@ -235,7 +235,7 @@ export function runAsync(cmd: string[], cwd: string, env: Record<string, string>
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
     const poll = opts.killWhen
       ? setInterval(() => {
           if (opts.killWhen!()) child.kill('SIGKILL');

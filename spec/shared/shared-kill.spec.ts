@@ -128,10 +128,12 @@ describe.each(CASES)('4 shared workers on $kind ($loop) with random SIGKILLs', (
 });
 
 describe('a shared worker stopped by SIGTERM', () => {
+  // The lease (10 minutes) is far longer than the test's timeout: the second worker can only finish
+  // in time if the first one gave its chunk back, never by waiting for its lease to run out.
   it('writes its completions and gives its chunk back: the next worker does not wait for the lease', async () => {
     const s = testServers();
     const dir = tempDir('safe-state-shared-term-');
-    const base = { kind: 'redis' as const, url: s.redisUrl, ns: namespace(), name: 'shared term', total: 300, chunkSize: 100, leaseMs: 20_000, sleepMs: 3 };
+    const base = { kind: 'redis' as const, url: s.redisUrl, ns: namespace(), name: 'shared term', total: 300, chunkSize: 100, leaseMs: 600_000, sleepMs: 3 };
     const cmd = childCommand(CHILD);
     const run = (ledger: string) => {
       const proc = spawn(process.execPath, [...cmd, JSON.stringify({ ...base, ledger })], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') } });
@@ -144,10 +146,8 @@ describe('a shared worker stopped by SIGTERM', () => {
     while (lines(path.join(dir, 'a.log')).length < 20) await sleep(10);
     first.proc.kill('SIGTERM');
     expect((await first.done).signal).toBe('SIGTERM');
-    const t0 = Date.now();
     const second = await run(path.join(dir, 'b.log')).done;
-    expect(second.code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(10_000); // well under the 20 s lease
+    expect({ code: second.code, err: second.err }).toEqual({ code: 0, err: '' });
     const a = lines(path.join(dir, 'a.log'));
     const b = lines(path.join(dir, 'b.log'));
     expect([...new Set([...a, ...b])].sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
