@@ -145,14 +145,16 @@ export class RedisBackend extends StateBackend {
 
   /**
    * When no operation is in flight and no run holds a lock, fromUrl's connection must not keep the
-   * process alive: its socket is unref()ed (and ref()ed again by the next operation). (While the
-   * server is down, ioredis' background reconnect timer still holds the process.) A client of
-   * yours is left as it is.
+   * process alive: its socket is unref()ed (and ref()ed again by the next operation). While the
+   * server is down, ioredis' background reconnect timer would hold the process: an idle client that
+   * is reconnecting is disconnected instead (the next operation connects it again, see `ready`). A
+   * client of yours is left as it is.
    */
   private settleIdle(): void {
     const c = this.owned;
     if (!c || this.inflight > 0 || this.held.size > 0) return;
     if (c.status === 'ready') c.stream?.unref();
+    else if (c.status === 'reconnecting' && !this.connecting) c.disconnect();
   }
 
   /**
@@ -204,6 +206,8 @@ export class RedisBackend extends StateBackend {
       backend.lastConnectionError = null;
       backend.settleIdle(); // a connection made while idle (a background reconnect) does not hold the process
     });
+    // the server went away while idle, or an operation's connect failed: no reconnect timer while idle
+    client.on('reconnecting', () => backend.settleIdle());
     return backend;
   }
 
