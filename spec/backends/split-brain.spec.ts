@@ -19,7 +19,7 @@ import { postgres } from '../../lib/backends/sql/dialects/postgres';
 import { checkpointId, lockId } from '../../lib/backends/sql/job-ids';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'fence-child.ts');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Child {
   proc: ChildProcess;
@@ -44,45 +44,56 @@ async function until(what: string, check: () => boolean, ms = 30_000): Promise<v
   }
 }
 
+/**
+ * The scenario, with the storage's part given: A runs the job and is SIGSTOPped at item `stopAt`;
+ * `loseLock` makes it lose its lock; B runs the job to its end; A is SIGCONTed. Checks that B
+ * succeeded, that A failed with JobLockedError (lost) and that every item ran, at most one twice.
+ */
+async function splitBrain(cfg: { n: number; name: string } & Record<string, unknown>, stopAt: number, loseLock: () => Promise<void>): Promise<void> {
+  const dir = tempDir('safe-state-fence-');
+  const effectsFile = path.join(dir, 'effects.txt');
+  const config = path.join(dir, 'config.json');
+  fs.writeFileSync(config, JSON.stringify({ ...cfg, effects: effectsFile, itemMs: { A: 10, B: 0 } }));
+  const a = start(config, 'A');
+  try {
+    await until(`A at item ${stopAt}`, () => new RegExp(`item ${stopAt}\n`).test(a.out()));
+    a.proc.kill('SIGSTOP');
+    await loseLock();
+    const b = start(config, 'B');
+    const bExit = await b.exited;
+    expect({ exit: bExit.code, out: b.out().split('\n').filter((l) => l.startsWith('result')) }).toEqual({ exit: 0, out: ['result ok'] });
+    a.proc.kill('SIGCONT');
+    const aExit = await a.exited;
+    const aResult = a.out().split('\n').find((l) => l.startsWith('result')) ?? '';
+    const effects = fs.readFileSync(effectsFile, 'utf8').trim().split('\n');
+    // before the fence: A's saves went on (Redis: it took the free lock back; SQL: through the pool
+    // or its worker's connection), it ran its remaining items again and succeeded or recreated the job
+    expect(effects.length).toBeLessThanOrEqual(cfg.n + 1); // the item A had in flight may run twice
+    expect(aResult).toMatch(/^result JOB_LOCKED .*lost its lock/);
+    expect(aExit.code).toBe(1);
+    expect(new Set(effects.map((l) => l.split(' ')[1])).size).toBe(cfg.n);
+  } finally {
+    if (a.proc.exitCode === null && a.proc.signalCode === null) {
+      a.proc.kill('SIGCONT');
+      a.proc.kill('SIGKILL');
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('a holder stopped past its lease (split brain)', () => {
   it('Redis: the old holder fails with JobLockedError at its next save; items run at most once more; the finished job stays finished', async () => {
-    const dir = tempDir('safe-state-fence-');
-    const n = 400;
     const prefix = `fence:${process.pid}:`;
     const name = 'split brain';
-    const cfg = { url: testServers().redisUrl, prefix, name, n, effects: path.join(dir, 'effects.txt'), leaseMs: 1_000, itemMs: { A: 10, B: 0 } };
-    const config = path.join(dir, 'config.json');
-    fs.writeFileSync(config, JSON.stringify(cfg));
-    const a = start(config, 'A');
+    const cfg = { url: testServers().redisUrl, prefix, name, n: 400, leaseMs: 1_000 };
+    // A's lease runs out (A is alive: only the lease frees the job)
+    await splitBrain(cfg, 30, () => sleep(cfg.leaseMs + 1_000));
+    const raw = new Redis(cfg.url);
     try {
-      await until('A at item 30', () => /item 30\n/.test(a.out()));
-      a.proc.kill('SIGSTOP');
-      await sleep(cfg.leaseMs + 1_000); // A's lease runs out (A is alive: only the lease frees the job)
-      const b = start(config, 'B');
-      const bExit = await b.exited;
-      expect({ exit: bExit.code, out: b.out().split('\n').filter((l) => l.startsWith('result')) }).toEqual({ exit: 0, out: ['result ok'] });
-      a.proc.kill('SIGCONT');
-      const aExit = await a.exited;
-      const aResult = a.out().split('\n').find((l) => l.startsWith('result')) ?? '';
-      const effects = fs.readFileSync(cfg.effects, 'utf8').trim().split('\n');
-      // before the fence: A took the free lock back, ran its remaining items again and succeeded too
-      expect(effects.length).toBeLessThanOrEqual(n + 1); // the item A had in flight may run twice
-      expect(aExit.code).toBe(1);
-      expect(aResult).toMatch(/^result JOB_LOCKED .*lost its lock/);
-      expect(new Set(effects.map((l) => l.split(' ')[1])).size).toBe(n);
-      const raw = new Redis(cfg.url);
-      try {
-        expect(await raw.exists(`${prefix}job:{${name}}`)).toBe(0); // B's completion stands: nothing recreated
-        expect(await raw.exists(`${prefix}lock:{${name}}`)).toBe(0);
-      } finally {
-        raw.disconnect();
-      }
+      expect(await raw.exists(`${prefix}job:{${name}}`)).toBe(0); // B's completion stands: nothing recreated
+      expect(await raw.exists(`${prefix}lock:{${name}}`)).toBe(0);
     } finally {
-      if (a.proc.exitCode === null && a.proc.signalCode === null) {
-        a.proc.kill('SIGCONT');
-        a.proc.kill('SIGKILL');
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
+      raw.disconnect();
     }
   }, 60_000);
 
@@ -143,40 +154,15 @@ describe('a holder stopped past its lease (split brain)', () => {
   ] as const) {
     for (const loop of ['await', 'sync'] as const) {
       it(`${db} (${loop === 'await' ? 'for await' : 'for..of, saves through the blocking worker'}): the holder whose lock connection was killed fails with JobLockedError (lost) at its next save; items run at most once more; the finished job stays finished`, async () => {
-        const dir = tempDir('safe-state-fence-');
-        const n = 60;
         const table = `fence_${db.toLowerCase()}_${loop}_${process.pid}`;
         const name = 'split brain';
-        const cfg = { url: url(), prefix: '', table, name, n, loop, effects: path.join(dir, 'effects.txt'), leaseMs: 1_000, itemMs: { A: 10, B: 0 } };
-        const config = path.join(dir, 'config.json');
-        fs.writeFileSync(config, JSON.stringify(cfg));
         const sql = await server();
-        const a = start(config, 'A');
         try {
-          await until('A at item 10', () => /item 10\n/.test(a.out()));
-          a.proc.kill('SIGSTOP');
-          await sql.killLockHolder(table, name); // A is alive but its server lock is gone
-          const b = start(config, 'B');
-          const bExit = await b.exited;
-          expect({ exit: bExit.code, out: b.out().split('\n').filter((l) => l.startsWith('result')) }).toEqual({ exit: 0, out: ['result ok'] });
-          a.proc.kill('SIGCONT');
-          const aExit = await a.exited;
-          const aResult = a.out().split('\n').find((l) => l.startsWith('result')) ?? '';
-          const effects = fs.readFileSync(cfg.effects, 'utf8').trim().split('\n');
-          // before the fence: A's saves went on (for..of: through its worker's connection), it ran its
-          // remaining items again and recreated the checkpoint B had cleared
-          expect(effects.length).toBeLessThanOrEqual(n + 1); // the item A had in flight may run twice
-          expect(aResult).toMatch(/^result JOB_LOCKED .*lost its lock/);
-          expect(aExit.code).toBe(1);
-          expect(new Set(effects.map((l) => l.split(' ')[1])).size).toBe(n);
+          // A is alive but its server lock is gone with its connection
+          await splitBrain({ url: url(), prefix: '', table, name, n: 60, loop, leaseMs: 1_000 }, 10, () => sql.killLockHolder(table, name));
           expect(await sql.rows(table, name)).toEqual([]); // B's completion stands: nothing recreated
         } finally {
-          if (a.proc.exitCode === null && a.proc.signalCode === null) {
-            a.proc.kill('SIGCONT');
-            a.proc.kill('SIGKILL');
-          }
           await sql.end();
-          fs.rmSync(dir, { recursive: true, force: true });
         }
       }, 60_000);
     }
