@@ -1,26 +1,59 @@
 /**
+ * How late a deadline's timer may fire before the wait counts as not watched: the process was
+ * stopped (SIGSTOP, a suspended machine) or its event loop held, and the answer may be waiting,
+ * unread, in a socket (timers run before the poll for I/O on a resumed loop). Ms.
+ * @internal
+ */
+export const LATE_TIMER_MS = 500;
+
+/** A second look after a late timer: the answer already received is read first. Ms. */
+const SECOND_LOOK_MS = 1_000;
+
+/**
  * Bounds the wait for a promise: rejects with `onTimeout()` when `ms` pass first. The timer is
- * `unref()`ed (it never keeps the process alive) and cleared when the promise settles. The work
- * behind the promise is not cancelled: network backends only use this where a late completion is
- * harmless (see their docs).
+ * `unref()`ed (it never keeps the process alive) and cleared when the promise settles. A timer that
+ * fires more than {@link LATE_TIMER_MS} late (the process was stopped or busy, so the time did not
+ * pass for the server alone) gives the answer one more second. The work behind the promise is not
+ * cancelled: network backends only use this where a late completion is harmless (see their docs).
  * @internal
  */
 export function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   if (!(ms > 0) || !Number.isFinite(ms)) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    timer.unref?.();
+    const stop = expiryTimer(ms, () => reject(onTimeout()));
     promise.then(
       (v) => {
-        clearTimeout(timer);
+        stop();
         resolve(v);
       },
       (e: unknown) => {
-        clearTimeout(timer);
+        stop();
         reject(e);
       },
     );
   });
+}
+
+/**
+ * Calls `onExpiry` once `ms` have passed (an `unref()`ed timer), unless stopped first with the
+ * function returned. A timer that fires more than {@link LATE_TIMER_MS} late waits one second more
+ * (see {@link withDeadline}).
+ * @internal
+ */
+export function expiryTimer(ms: number, onExpiry: () => void): () => void {
+  let due = Date.now() + ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (wait: number) => {
+    timer = setTimeout(() => {
+      const now = Date.now();
+      if (now - due <= LATE_TIMER_MS) return onExpiry();
+      due = now + SECOND_LOOK_MS;
+      arm(SECOND_LOOK_MS);
+    }, wait);
+    timer.unref?.();
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
 }
 
 /**

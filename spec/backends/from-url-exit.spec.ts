@@ -9,14 +9,14 @@ import { testServers } from '../setup/servers';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'from-url-child.ts');
 
-/** Runs the child; answers its exit code and how long it lived after printing "done" (killed after 30 s). */
+/** Runs the child; answers its exit code and how long it lived after printing its outcome (killed after 30 s). */
 function run(url: string): Promise<{ code: number | null; done: boolean; afterDoneMs: number; out: string }> {
   const proc = spawn(TS_NODE[0], [...TS_NODE.slice(1), FIXTURE, url], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let doneAt = 0;
   proc.stdout.on('data', (d: Buffer) => {
     out += d.toString();
-    if (!doneAt && out.includes('done\n')) doneAt = Date.now();
+    if (!doneAt && /^(done|failed .*)$/m.test(out)) doneAt = Date.now();
   });
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
@@ -41,4 +41,11 @@ describe('a job on a backend made by fromUrl, without close()', () => {
       expect(r.afterDoneMs).toBeLessThan(5_000); // generous: a busy machine; before, Redis and MariaDB never ended
     }, 60_000);
   }
+
+  it('RedisBackend, server down: the job fails and the process ends by itself (the reconnect timer does not hold it)', async () => {
+    // port 1 is closed (see the CLI tests): every connection attempt is refused
+    const r = await run('redis://127.0.0.1:1');
+    expect({ code: r.code, done: r.done, out: r.out }).toEqual({ code: 0, done: true, out: 'failed BACKEND_ERROR\n' });
+    expect(r.afterDoneMs).toBeLessThan(5_000); // before: ioredis reconnected every 2 s forever (killed after 30 s)
+  }, 60_000);
 });

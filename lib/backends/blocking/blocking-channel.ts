@@ -8,6 +8,10 @@ import type { WorkerSpec } from './worker-spec';
 import type { BlockingAnswer, BlockingRequest } from './blocking-protocol';
 import { BackendError } from '../../errors/backend-error';
 import { JobLockedError } from '../../errors/job-locked-error';
+import { LATE_TIMER_MS, expiryTimer } from '../deadline';
+
+/** How long one `Atomics.wait` of a blocking save lasts at most, ms (see callSync). */
+const WAIT_SLICE_MS = 250;
 
 /** How long the worker may take to start (load its code and the driver) on top of the first save's timeout, ms. @internal */
 export const WORKER_BOOT_MS = 30_000;
@@ -60,7 +64,7 @@ export class BlockingChannel {
   private readonly worker: Worker;
   private sent = 0;
   private readonly results = new Map<number, BlockingAnswer>();
-  private readonly waiting = new Map<number, { resolve(): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly waiting = new Map<number, { resolve(): void; reject(e: Error): void; stop(): void }>();
   private bootMs = WORKER_BOOT_MS;
   /** why the channel cannot be used any more (a save that timed out: its fate is unknown), else null */
   broken: Error | null = null;
@@ -113,7 +117,7 @@ export class BlockingChannel {
 
   private error(a: BlockingAnswer): Error {
     const e = a.error!;
-    if (e.code === JobLockedError.CODE) return new JobLockedError(this.jobName, e.holder as LockHolder | null);
+    if (e.code === JobLockedError.CODE) return new JobLockedError(this.jobName, e.holder as LockHolder | null, e.lost);
     if (e.code === BackendError.CODE) return new BackendError(e.message);
     return new BackendError(`cannot save job '${this.jobName}' (in the save worker): ${e.name}: ${e.message}`);
   }
@@ -125,7 +129,7 @@ export class BlockingChannel {
       return;
     }
     this.waiting.delete(a.id);
-    clearTimeout(w.timer);
+    w.stop();
     if (this.waiting.size === 0) this.port.unref();
     if (a.ok) w.resolve();
     else w.reject(this.error(a));
@@ -139,7 +143,7 @@ export class BlockingChannel {
     this.broken ??= e;
     for (const [id, w] of this.waiting) {
       this.waiting.delete(id);
-      clearTimeout(w.timer);
+      w.stop();
       w.reject(e);
     }
     this.port.unref();
@@ -165,13 +169,17 @@ export class BlockingChannel {
   callSync(op: 'save' | 'append', data: string, durability: Durability): void {
     const id = this.post(op, data, durability);
     const ms = this.timeoutMs();
-    const deadline = Date.now() + ms;
+    // waited in slices; a slice counts for at most its length plus LATE_TIMER_MS, so a process
+    // stopped meanwhile (SIGSTOP, its worker with it) does not count the stopped time as the worker's
+    let waited = 0;
     for (;;) {
       const n = Atomics.load(this.answered, 0);
       if (n >= id) break;
-      const left = deadline - Date.now();
-      if (left <= 0) throw this.timedOut(ms);
-      Atomics.wait(this.answered, 0, n, left);
+      const slice = Math.min(ms - waited, WAIT_SLICE_MS);
+      if (slice <= 0) throw this.timedOut(ms);
+      const t0 = Date.now();
+      Atomics.wait(this.answered, 0, n, slice);
+      waited += Math.min(Date.now() - t0, slice + LATE_TIMER_MS);
     }
     this.drain();
     const a = this.results.get(id)!;
@@ -189,8 +197,8 @@ export class BlockingChannel {
     }
     const ms = this.timeoutMs();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.timedOut(ms)), ms);
-      this.waiting.set(id, { resolve, reject, timer });
+      const stop = expiryTimer(ms, () => reject(this.timedOut(ms)));
+      this.waiting.set(id, { resolve, reject, stop });
       this.port.ref(); // a job awaiting its save keeps the process alive
     });
   }
@@ -202,7 +210,7 @@ export class BlockingChannel {
         const id = this.post('close', '', 'process');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 1_000);
-          this.waiting.set(id, { resolve, reject: () => resolve(), timer });
+          this.waiting.set(id, { resolve, reject: () => resolve(), stop: () => clearTimeout(timer) });
           this.port.ref();
         });
       } catch {

@@ -13,5 +13,6 @@ export interface BlockingRequest {
 export interface BlockingAnswer {
   id: number;
   ok: boolean;
-  error?: { name: string; code: string | null; message: string; holder: Record<string, unknown> | null };
+  /** `lost`: a `JobLockedError` of a run that held the lock and lost it */
+  error?: { name: string; code: string | null; message: string; holder: Record<string, unknown> | null; lost: boolean };
 }

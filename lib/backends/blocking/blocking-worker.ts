@@ -31,12 +31,13 @@ function answer(a: BlockingAnswer): void {
 }
 
 function describe(e: unknown): BlockingAnswer['error'] {
-  const x = e as { name?: unknown; code?: unknown; message?: unknown; holder?: unknown };
+  const x = e as { name?: unknown; code?: unknown; message?: unknown; holder?: unknown; lost?: unknown };
   return {
     name: typeof x?.name === 'string' ? x.name : 'Error',
     code: typeof x?.code === 'string' ? x.code : null,
     message: typeof x?.message === 'string' ? x.message : String(e),
     holder: x?.holder && typeof x.holder === 'object' ? (JSON.parse(JSON.stringify(x.holder)) as Record<string, unknown>) : null,
+    lost: x?.lost === true,
   };
 }
 

@@ -145,15 +145,23 @@ export class RedisBackend extends StateBackend {
 
   /**
    * When no operation is in flight and no run holds a lock, fromUrl's connection must not keep the
-   * process alive: its socket is unref()ed (and ref()ed again by the next operation). (While the
-   * server is down, ioredis' background reconnect timer still holds the process.) A client of
-   * yours is left as it is.
+   * process alive: its socket is unref()ed (and ref()ed again by the next operation). While the
+   * server is down, ioredis' background reconnect timer would hold the process: an idle client that
+   * is reconnecting is disconnected instead (the next operation connects it again, see `ready`). A
+   * client of yours is left as it is.
    */
   private settleIdle(): void {
     const c = this.owned;
     if (!c || this.inflight > 0 || this.held.size > 0) return;
     if (c.status === 'ready') c.stream?.unref();
+    else if (c.status === 'reconnecting' && !this.connecting) {
+      c.disconnect(); // ioredis then stays 'reconnecting', without a timer: `parked` tells ready() to connect
+      this.parked = true;
+    }
   }
+
+  /** fromUrl's client was disconnected while idle and reconnecting (see settleIdle) */
+  private parked = false;
 
   /**
    * Creates an ioredis client for `url` (loading ioredis only now) configured to fail fast: when
@@ -204,6 +212,8 @@ export class RedisBackend extends StateBackend {
       backend.lastConnectionError = null;
       backend.settleIdle(); // a connection made while idle (a background reconnect) does not hold the process
     });
+    // the server went away while idle, or an operation's connect failed: no reconnect timer while idle
+    client.on('reconnecting', () => backend.settleIdle());
     return backend;
   }
 
@@ -213,8 +223,9 @@ export class RedisBackend extends StateBackend {
    */
   private ready(): Promise<void> | null {
     const status = this.client.status;
-    const reopen = status === 'end' && this.owned !== null && !this.closed;
+    const reopen = (status === 'end' || this.parked) && this.owned !== null && !this.closed;
     if ((status !== 'wait' && !reopen) || typeof this.client.connect !== 'function') return null;
+    this.parked = false;
     this.connecting ??= this.client.connect().finally(() => {
       this.connecting = null;
     });
@@ -400,7 +411,7 @@ export class RedisBackend extends StateBackend {
     this.closed = true;
     const c = this.owned;
     if (!c) return;
-    if (c.status === 'end') return;
+    if (c.status === 'end' || this.parked) return;
     c.stream?.ref(); // an idle connection was unref()ed: closing it is work the process waits for
     const ended = new Promise<void>((resolve) => c.once('end', () => resolve()));
     // a server known silent (or not connected) would only make QUIT wait: close the socket at once

@@ -4,6 +4,7 @@ import type { SessionRef } from './shared-session';
 import type { Dialect, SqlStatements } from './dialects/dialect';
 import { lockId } from './job-ids';
 import { JobLockedError } from '../../errors/job-locked-error';
+import type { SqlFence } from './sql-fence';
 
 /** What a session lock needs from its backend. @internal */
 export interface SessionLockContext {
@@ -20,10 +21,12 @@ export interface SessionLockContext {
  * on the connection the backend holds while it has locks (see shared-session.ts), released at the
  * run's end; the server frees it when that connection ends, so a
  * holder that died is taken over as soon as the server notices (at once for a killed process on a
- * live host). A lock row beside the checkpoints records the holder, for {@link JobLockedError}.
+ * live host). A lock row beside the checkpoints records the holder, for {@link JobLockedError}, and
+ * fences the run's writes (see sql-fence.ts): the server lock dies with its connection, the fence
+ * does not.
  * @internal
  */
-export async function takeSessionLock(ref: SessionRef, ctx: SessionLockContext, jobName: string, holder: LockHolder): Promise<BackendLock> {
+export async function takeSessionLock(ref: SessionRef, ctx: SessionLockContext, jobName: string, holder: LockHolder): Promise<BackendLock & { fence: SqlFence }> {
   const id = lockId(jobName);
   const record = new LockRecord(holder).text;
   let broken = false;
@@ -46,6 +49,7 @@ export async function takeSessionLock(ref: SessionRef, ctx: SessionLockContext, 
   }
   let released = false;
   return {
+    fence: { id, record },
     release: async () => {
       if (released) return;
       released = true;

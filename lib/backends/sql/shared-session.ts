@@ -66,6 +66,15 @@ export class SharedSession {
     };
   }
 
+  /**
+   * The session's connection failed under an operation: later operations go through the pool (the
+   * server locks on that connection are gone with it; fenced writes tell whether the runs still own
+   * their jobs), and new locks get a new connection.
+   */
+  broke(session: SqlSession): void {
+    if (this.current?.session === session) this.current.broken = true;
+  }
+
   /** Gives the session back at once (the backend is closing). */
   async close(): Promise<void> {
     const e = this.current;

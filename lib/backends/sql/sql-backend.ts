@@ -11,7 +11,8 @@ import type { Dialect, SqlStatements } from './dialects/dialect';
 import { sqlite } from './dialects/sqlite';
 import { mysql } from './dialects/mysql';
 import { postgres } from './dialects/postgres';
-import { checkpointId, lockId } from './job-ids';
+import { checkpointId, lockId, recordPattern } from './job-ids';
+import { confirmFence, connectionLost, fencedApplied, type SqlFence } from './sql-fence';
 import { SqliteLeases } from './sqlite-lease';
 import { takeSessionLock } from './session-lock';
 import { SharedSession } from './shared-session';
@@ -54,6 +55,11 @@ function isMissingTable(e: unknown): boolean {
  *   a connection the backend holds while any of its runs hold locks (from a pool: one connection,
  *   checked out while runs hold locks; every operation of the backend goes through it meanwhile, so
  *   a pool of one connection is enough). A second run fails with `JobLockedError` naming the holder.
+ * - Fencing: while a run holds the job's lock, its saves and its final delete apply only if the job's
+ *   lock row still holds the run's record, checked in the same statement (see sql-fence.ts). A run
+ *   that lost its lock (its lease ran out, or its lock connection was killed, and another run took
+ *   the job over, even if that run has finished since) writes nothing and fails with
+ *   `JobLockedError` (`lost`).
  * - Failures are `BackendError`s with the driver's error as `cause`. MySQL and PostgreSQL
  *   operations fail within `timeoutMs` (5 s by default) when the server does not answer.
  *
@@ -94,6 +100,8 @@ export class SqlBackend extends StateBackend {
   private tableReady = false;
   private scope = '';
   private readonly leaseMs: number;
+  /** the fences of the runs holding session locks (MySQL, PostgreSQL; SQLite's are its leases) */
+  private readonly fences = new Map<string, SqlFence>();
 
   /**
    * @param conn - a better-sqlite3 `Database`, a mysql2 connection or pool, a pg `Client` or `Pool`, or a knex instance
@@ -301,11 +309,21 @@ export class SqlBackend extends StateBackend {
    * Writes create the table first when missing; reads (`read`) do not: a missing table reads as
    * empty, so inspecting a database never changes it.
    */
-  private async run(what: string, sql: string, params: unknown[], read = false): Promise<Rows> {
+  private async run(what: string, sql: string, params: unknown[], read = false, resend = false): Promise<Rows> {
     try {
       if (!read) await this.ensure();
       const session = this.shared.session;
-      return await this.deadline(session ? session.query(sql, params) : this.driver.query(sql, params), what);
+      if (!session) return await this.deadline(this.driver.query(sql, params), what);
+      try {
+        return await this.deadline(session.query(sql, params), what);
+      } catch (e) {
+        // `resend`: a fenced statement or a read, harmless to send again. The held connection is
+        // gone (killed, timed out idle), and the server locks with it: go on through the pool,
+        // where the fence tells whether the run still owns its job.
+        if (!resend || !connectionLost(e)) throw e;
+        this.shared.broke(session);
+        return await this.deadline(this.driver.query(sql, params), what);
+      }
     } catch (e) {
       if (read && !this.tableReady && isMissingTable(e)) return [];
       throw this.fail(e, what);
@@ -330,15 +348,24 @@ export class SqlBackend extends StateBackend {
     return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
 
-  /** Why a fenced save wrote nothing: another run holds the job's lock now. */
-  private async lostLock(jobName: string): Promise<never> {
-    let holder = null;
+  /** The fence of the run holding the job's lock through this backend, if one does. */
+  private fenceOf(jobName: string): SqlFence | undefined {
+    return this.leases ? this.leases.held.get(jobName) : this.fences.get(jobName);
+  }
+
+  /**
+   * Runs a fenced statement (see sql-fence.ts); when it reports no row, reads the lock row to tell
+   * a statement that had nothing to change from a lost lock (`JobLockedError`, `lost`).
+   */
+  private async fenced(what: string, jobName: string, fence: SqlFence, sql: string, params: unknown[]): Promise<void> {
+    if (fencedApplied(await this.run(what, sql, params, false, true))) return;
+    let current: unknown = null;
     try {
-      holder = parseLockRecord((await this.driver.query(this.stmts.lockHolder, [lockId(jobName)]))[0]?.[0]);
+      current = (await this.run(what, this.stmts.lockHolder, [fence.id], true, true))[0]?.[0];
     } catch {
       /* name no holder */
     }
-    throw new JobLockedError(jobName, holder);
+    confirmFence(jobName, fence, current);
   }
 
   /** The synchronous save of better-sqlite3 (installed as `saveSync` by the constructor). */
@@ -353,7 +380,7 @@ export class SqlBackend extends StateBackend {
         d.querySync!(this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
         return;
       }
-      const write = () => d.querySync!(this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]).length > 0;
+      const write = () => d.querySync!(this.stmts.fencedUpsert, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]).length > 0;
       const due = this.leases!.renewalDue(jobName, now);
       if (!due) written = write();
       else {
@@ -371,31 +398,33 @@ export class SqlBackend extends StateBackend {
       } catch {
         /* name no holder */
       }
-      throw new JobLockedError(jobName, holder);
+      throw new JobLockedError(jobName, holder, true);
     }
   }
 
   /**
-   * One autocommit upsert of the whole checkpoint (on SQLite, only while the run's lock row is its own).
+   * One autocommit upsert of the whole checkpoint; while a run holds the job's lock, fenced: only
+   * while the lock row is still the run's (else `JobLockedError`, `lost`, and nothing is written).
    * @param jobName - the job
    * @param data - the text
    */
   async save(jobName: string, data: string): Promise<void> {
     if (this.driver.sync) return this.saveNowSync(jobName, data);
-    const lease = this.leases?.held.get(jobName);
-    const now = Date.now();
+    const fence = this.fenceOf(jobName);
+    const params = [this.idOf(jobName), jobName, data, Date.now()];
     const what = `cannot save job '${jobName}'`;
-    if (!lease) {
-      await this.run(what, this.stmts.upsert, [this.idOf(jobName), jobName, data, now]);
-      return;
-    }
-    const rows = await this.run(what, this.stmts.fencedUpsert!, [this.idOf(jobName), jobName, data, now, lease.id, lease.record]);
-    if (rows.length === 0) await this.lostLock(jobName);
+    if (!fence) await this.run(what, this.stmts.upsert, params);
+    else await this.fenced(what, jobName, fence, this.stmts.fencedUpsert, [...params, fence.id, fence.record]);
   }
 
-  /** Deletes the job's checkpoint and the records its transactions wrote (see docs/transactions.md). */
+  /**
+   * Deletes the job's checkpoint and the records its transactions wrote (see docs/transactions.md),
+   * in one statement; while a run holds the job's lock, fenced like {@link SqlBackend.save}.
+   */
   async delete(jobName: string): Promise<void> {
-    await this.records.deleteWithRecords(this.idOf(jobName), jobName);
+    const fence = this.fenceOf(jobName);
+    if (!fence) return this.records.deleteWithRecords(this.idOf(jobName), jobName);
+    await this.fenced(`cannot delete '${jobName}'`, jobName, fence, this.stmts.fencedDelete, [fence.id, fence.record, this.idOf(jobName), recordPattern(jobName)]);
   }
 
   /** @internal */
@@ -479,15 +508,23 @@ export class SqlBackend extends StateBackend {
         jobName,
         holder,
       );
+      this.fences.set(jobName, lock.fence);
+      const forget = () => {
+        if (this.fences.get(jobName) === lock.fence) this.fences.delete(jobName);
+      };
       return {
         release: async () => {
+          forget();
           try {
             await lock.release();
           } finally {
             await local.release();
           }
         },
-        releaseSync: () => local.releaseSync?.(),
+        releaseSync: () => {
+          forget();
+          local.releaseSync?.();
+        },
       };
     } catch (e) {
       await local.release();
@@ -505,17 +542,19 @@ export class SqlBackend extends StateBackend {
   override workerSpec(jobName: string): WorkerSpec | null {
     if (this.driver.sync) return null;
     const options = { dialect: this.dialect, table: this.table, timeoutMs: this.timeoutMs, leaseMs: this.leaseMs };
-    return sqlWorkerSpec(this.driver.name, this.driver.identity, options, this.leases?.held.get(jobName), this.timeoutMs);
+    return sqlWorkerSpec(this.driver.name, this.driver.identity, options, this.fenceOf(jobName), this.timeoutMs);
   }
 
   /**
-   * The worker's side of {@link SqlBackend.workerSpec}: on SQLite its saves are fenced by the run's lease.
+   * The worker's side of {@link SqlBackend.workerSpec}: its saves are fenced by the run's lock row
+   * (and, on SQLite, renew the run's lease).
    * @internal
    * @param jobName - the job
-   * @param state - the lease's plain-data state
+   * @param state - the lock's plain-data state
    */
   adoptLock(jobName: string, state: Record<string, unknown>): void {
-    this.leases?.held.set(jobName, adoptedLock<HeldLease>(state));
+    if (this.leases) this.leases.held.set(jobName, adoptedLock<HeldLease>(state));
+    else this.fences.set(jobName, { id: String(state.id), record: String(state.record) });
   }
 
   /**
@@ -530,6 +569,7 @@ export class SqlBackend extends StateBackend {
       }
       this.leases.held.clear();
     }
+    this.fences.clear();
     await this.shared.close();
     const owned = this.owned;
     this.owned = null;

@@ -50,8 +50,6 @@ export interface SqlStatements {
    *   whose expiry is below a limit (compare-and-set of a takeover).
    *   params: id, job_name, holder, expires_at, updated_at, holder to replace ('' = none), expiry limit
    * - `leaseRenew`: params: expires_at, id, holder → rows [[id]] when still ours
-   * - `fencedUpsert`: the upsert, only while the lock row is ours.
-   *   params: id, job_name, data, updated_at, lock id, holder → rows [[id]] when written
    */
   /**
    * Transactional records (exactly-once; see transactional-records.ts): rows `rec:<h>:<random>`
@@ -81,5 +79,15 @@ export interface SqlStatements {
   recordDeleteIn: string;
   leaseTake?: string;
   leaseRenew?: string;
-  fencedUpsert?: string;
+  /**
+   * Fenced writes of a run that holds the job's lock (every dialect; see sql-fence.ts): they apply
+   * only while the job's lock row holds the run's record, checked in the same statement (a locking
+   * read of the lock row, so a takeover being committed is waited for, then seen).
+   * - `fencedUpsert`: `upsert`. params: id, job_name, data, updated_at, lock id, holder → rows
+   *   [[1]] when written (`RETURNING`), or mysql2's `affectedRows`
+   * - `fencedDelete`: `recordDeleteAll`. params: lock id, holder, id, id pattern → rows [[1]] per
+   *   deleted row, or `affectedRows`
+   */
+  fencedUpsert: string;
+  fencedDelete: string;
 }

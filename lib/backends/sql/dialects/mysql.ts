@@ -26,6 +26,13 @@ export const mysql: Dialect = {
     const t = q(table);
     return {
       upsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE data = VALUES(data), updated_at = VALUES(updated_at)`,
+      // the lock row is read with a shared lock (whatever the session's isolation level): a takeover
+      // being committed is waited for, then seen
+      fencedUpsert:
+        `INSERT INTO ${t} (id, job_name, data, updated_at) SELECT ?, ?, ?, ? FROM DUAL WHERE EXISTS (SELECT 1 FROM ${t} WHERE id = ? AND holder = ? LOCK IN SHARE MODE) ` +
+        'ON DUPLICATE KEY UPDATE data = VALUES(data), updated_at = VALUES(updated_at)',
+      // a multi-table DELETE (a subquery may not read the table a DELETE deletes from, error 1093)
+      fencedDelete: `DELETE c FROM ${t} AS c JOIN ${t} AS l ON l.id = ? AND l.holder = ? WHERE c.id = ? OR c.id LIKE ?`,
       load: `SELECT data FROM ${t} WHERE id = ?`,
       exists: `SELECT 1 FROM ${t} WHERE id = ?`,
       list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,

@@ -19,6 +19,12 @@ export const postgres: Dialect = {
     const t = q(table);
     return {
       upsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at`,
+      // FOR SHARE: in READ COMMITTED a takeover being committed is waited for, then the row re-read
+      fencedUpsert:
+        `INSERT INTO ${t} (id, job_name, data, updated_at) SELECT CAST(? AS VARCHAR(80)), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) ` +
+        `WHERE EXISTS (SELECT 1 FROM ${t} WHERE id = ? AND holder = ? FOR SHARE) ` +
+        'ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at RETURNING 1',
+      fencedDelete: `DELETE FROM ${t} WHERE EXISTS (SELECT 1 FROM ${t} AS l WHERE l.id = ? AND l.holder = ? FOR SHARE) AND (id = ? OR id LIKE ?) RETURNING 1`,
       load: `SELECT data FROM ${t} WHERE id = ?`,
       exists: `SELECT 1 FROM ${t} WHERE id = ?`,
       list: `SELECT job_name FROM ${t} WHERE id LIKE 'job:%'`,

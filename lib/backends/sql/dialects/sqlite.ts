@@ -34,6 +34,8 @@ export const sqlite: Dialect = {
       recordInsert: `INSERT INTO ${t} (id, job_name, data, updated_at) VALUES (?, ?, ?, ?)`,
       recordList: `SELECT id, data FROM ${t} WHERE id LIKE ? ORDER BY updated_at, id`,
       recordDeleteAll: `DELETE FROM ${t} WHERE id = ? OR id LIKE ?`,
+      // SQLite serializes writers: the check and the write are one atomic statement
+      fencedDelete: `DELETE FROM ${t} WHERE EXISTS (SELECT 1 FROM ${t} WHERE id = ? AND holder = ?) AND (id = ? OR id LIKE ?) RETURNING 1`,
       recordDeleteIn: `DELETE FROM ${t} WHERE id IN `,
     };
   },
