@@ -8,6 +8,7 @@ import { FINGERPRINT_ITEMS, itemHash } from '../state/fingerprint';
 import { InputChangedError } from '../errors/input-changed-error';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { phaseHook } from '../util/test-phase';
+import { noteItemStart, publishItemDone } from '../observe/channels';
 
 /** The tracked argument as the body got it (`view`), with what `concurrently()` needs to drive it. @internal */
 export type TrackedInput =
@@ -148,6 +149,7 @@ export class JobRun {
     if (!this.reportedSkips) this.reportSkips();
     this.inFlight = index;
     if (this.keyFn) this.inFlightKey = this.keyAt(index, item);
+    noteItemStart(this, index);
     phaseHook?.('B');
   }
 
@@ -169,6 +171,7 @@ export class JobRun {
     if (this.inFlight < 0) return false;
     if (this.keyFn) this.doc.keys!.markDone(this.inFlightKey!);
     else this.doc.progress.markDone(this.inFlight);
+    publishItemDone(this, this.inFlight, this.inFlightKey);
     const index = this.inFlight;
     this.inFlight = -1;
     this.inFlightKey = undefined;
@@ -211,6 +214,7 @@ export class JobRun {
   markConcurrent(index: number, key: ItemKey | undefined): boolean {
     if (this.keyFn) this.doc.keys!.markDone(key!);
     else this.doc.progress.markDone(index);
+    publishItemDone(this, index, key);
     return this.saveDueFor(index);
   }
 

@@ -37,6 +37,8 @@ export interface GlobalRegistry {
   jobDefinitions?: WeakMap<object, Map<string | symbol, unknown>>;
   /** the AsyncLocalStorage of withBackend() scopes (lib/config/scoped-backend.ts), made on first use */
   scopedBackend?: object;
+  /** calls of jobs observed so far: the last `runId` of the diagnostics channels' messages (lib/observe/channels.ts) */
+  observedRuns?: number;
   signalWatch?: { runs: Set<unknown>; listener: ((signal: NodeJS.Signals) => void) | null };
 }
 
