@@ -80,10 +80,8 @@ function doneOf(doc: CheckpointDoc): number {
   return doc.keys ? doc.keys.size : doc.progress.size;
 }
 
-/** The fields every message has. */
-function base(run: ObservedRun): { job: string; run: number; runId: number } {
-  return { job: run.name, run: run.doc.runCount, runId: recordOf(run.doc).runId };
-}
+// Messages are written out field by field, not spread from a common part: V8 (Node 20) builds an
+// object literal with a spread more than a hundred times slower than a plain one.
 
 /**
  * A call of a job starts its body: remembers when (for `job:end`'s duration, whoever listens) and
@@ -94,7 +92,9 @@ export function publishJobStart(run: ObservedRun, backend: object, resumed: bool
   recordOf(run.doc).startedAt = performance.now();
   if (!jobStart.hasSubscribers) return;
   const message: JobStartMessage = {
-    ...base(run),
+    job: run.name,
+    run: run.doc.runCount,
+    runId: recordOf(run.doc).runId,
     resumed,
     done: doneOf(run.doc),
     total: run.doc.totalItems,
@@ -112,12 +112,15 @@ export function publishJobStart(run: ObservedRun, backend: object, resumed: bool
  */
 export function publishJobEnd(run: ObservedRun, failure: { error: unknown } | undefined): void {
   if (!jobEnd.hasSubscribers) return;
+  const r = recordOf(run.doc);
   const message: JobEndMessage = {
-    ...base(run),
+    job: run.name,
+    run: run.doc.runCount,
+    runId: r.runId,
     outcome: failure ? 'failed' : 'completed',
     done: doneOf(run.doc),
     total: run.doc.totalItems,
-    durationMs: performance.now() - recordOf(run.doc).startedAt,
+    durationMs: performance.now() - r.startedAt,
   };
   if (failure) message.error = failure.error;
   jobEnd.publish(message);
@@ -151,7 +154,9 @@ function itemDuration(doc: CheckpointDoc, index: number): number | null {
 export function publishItemDone(run: ObservedRun, index: number, key: ItemKey | undefined): void {
   if (!itemDone.hasSubscribers) return;
   const message: ItemDoneMessage = {
-    ...base(run),
+    job: run.name,
+    run: run.doc.runCount,
+    runId: recordOf(run.doc).runId,
     index,
     key,
     done: doneOf(run.doc),
@@ -181,7 +186,9 @@ export interface ItemFailure {
 export function publishItemFailed(run: ObservedRun, failure: ItemFailure): void {
   if (!itemFailed.hasSubscribers) return;
   const message: ItemFailedMessage = {
-    ...base(run),
+    job: run.name,
+    run: run.doc.runCount,
+    runId: recordOf(run.doc).runId,
     index: failure.index,
     key: failure.key,
     error: failure.error,
@@ -215,7 +222,17 @@ export interface ItemRetry {
  */
 export function publishItemRetry(run: ObservedRun, retry: ItemRetry): void {
   if (!itemRetry.hasSubscribers) return;
-  const message: ItemRetryMessage = { ...base(run), ...retry };
+  const message: ItemRetryMessage = {
+    job: run.name,
+    run: run.doc.runCount,
+    runId: recordOf(run.doc).runId,
+    index: retry.index,
+    key: retry.key,
+    error: retry.error,
+    tries: retry.tries,
+    attempts: retry.attempts,
+    delayMs: retry.delayMs,
+  };
   itemRetry.publish(message);
 }
 
@@ -240,7 +257,9 @@ export function saveStarted(): number {
 export function publishSave(job: string, doc: CheckpointDoc, startedAt: number, write: { full: boolean; text: string }, failure?: { error: unknown }): void {
   if (startedAt < 0 || !save.hasSubscribers) return;
   const message: SaveMessage = {
-    ...base({ name: job, doc }),
+    job,
+    run: doc.runCount,
+    runId: recordOf(doc).runId,
     kind: write.full ? 'full' : 'append',
     bytes: Buffer.byteLength(write.text),
     done: doneOf(doc),

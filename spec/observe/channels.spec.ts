@@ -1,9 +1,10 @@
 import * as dc from 'node:diagnostics_channel';
 import {
-  SafeState, MemoryBackend, FileBackend, concurrently, SAFE_STATE_CHANNELS, type StateBackend, type JobStartMessage, type ItemDoneMessage,
+  SafeState, MemoryBackend, concurrently, SAFE_STATE_CHANNELS, type JobStartMessage, type ItemDoneMessage,
   type ItemFailedMessage, type SaveMessage, type JobEndMessage,
 } from '../../lib/index';
-import { range, tempDir } from '../helpers';
+import { range } from '../helpers';
+import { LOCAL_BACKENDS, failingJob } from './observed-jobs';
 
 type Event = { channel: string; message: Record<string, unknown> };
 
@@ -26,28 +27,12 @@ function listen(name: string): { events: Event[]; of: <T>(channel: string) => T[
 
 const short = (c: string) => c.replace('safe-state:', '');
 
-function jobOn(backend: StateBackend, name: string) {
-  class Job {
-    failAt = -1;
-    @SafeState({ name, backend })
-    async run(items: number[]) {
-      for (const i of items) {
-        if (i === this.failAt) throw new Error(`item ${i} is bad`);
-      }
-      return 'ok';
-    }
-  }
-  return Job;
-}
 
-describe.each([
-  ['MemoryBackend', () => new MemoryBackend()],
-  ['FileBackend', () => new FileBackend({ dir: tempDir('safe-state-observe-') })],
-])('diagnostics channels on %s', (label, makeBackend) => {
+describe.each(LOCAL_BACKENDS)('diagnostics channels on %s', (label, makeBackend) => {
   it('publish start, items, saves and end of a run that fails, then of the run that resumes it', async () => {
     const backend = makeBackend();
     const name = `observe-${label}`;
-    const Job = jobOn(backend, name);
+    const Job = failingJob(backend, name);
     const l = listen(name);
     try {
       const first = new Job();
@@ -155,7 +140,7 @@ describe('diagnostics channels, other loop forms', () => {
     }
     const backend = new FailingBackend();
     const name = 'observe-save-error';
-    const Job = jobOn(backend, name);
+    const Job = failingJob(backend, name);
     const l = listen(name);
     try {
       await expect(new Job().run(range(3))).rejects.toThrow('disk full');
@@ -197,7 +182,7 @@ describe('diagnostics channels without subscribers', () => {
     const publish = channels.map((c) => jest.spyOn(c, 'publish'));
     const now = jest.spyOn(performance, 'now');
     const backend = new MemoryBackend();
-    const Job = jobOn(backend, 'observe-off');
+    const Job = failingJob(backend, 'observe-off');
     const clockReadsFor = async (n: number): Promise<number> => {
       now.mockClear();
       await new Job().run(range(n));

@@ -1,9 +1,10 @@
 import * as dc from 'node:diagnostics_channel';
-import { SafeState, MemoryBackend, FileBackend, SAFE_STATE_CHANNELS, InvalidOptionsError, type StateBackend } from '../../lib/index';
+import { SafeState, MemoryBackend, SAFE_STATE_CHANNELS, InvalidOptionsError } from '../../lib/index';
 import { instrument, type OtelApi, type OtelAttributes, type OtelSpan } from '../../lib/otel/index';
 import { activeJob } from '../../lib/engine/job-context';
 import { publishItemRetry } from '../../lib/observe/channels';
-import { range, tempDir } from '../helpers';
+import { range } from '../helpers';
+import { LOCAL_BACKENDS, failingJob } from '../observe/observed-jobs';
 
 /**
  * `@opentelemetry/api` is not a dependency of the repository: this is a hand-written stand-in of the
@@ -71,26 +72,13 @@ function recordingApi() {
   return { api, ROOT, spans, metrics, created, sum };
 }
 
-function jobOn(backend: StateBackend, name: string) {
-  class Job {
-    failAt = -1;
-    @SafeState({ name, backend })
-    async run(items: number[]) {
-      for (const i of items) if (i === this.failAt) throw new TypeError(`item ${i} is bad`);
-    }
-  }
-  return Job;
-}
 
-describe.each([
-  ['MemoryBackend', () => new MemoryBackend()],
-  ['FileBackend', () => new FileBackend({ dir: tempDir('safe-state-otel-') })],
-])('instrument() on %s', (label, makeBackend) => {
+describe.each(LOCAL_BACKENDS)('instrument() on %s', (label, makeBackend) => {
   it('records a span per call, a span per item, counters of items and the save latencies', async () => {
     const rec = recordingApi();
     const backend = makeBackend();
     const name = `otel-${label}`;
-    const Job = jobOn(backend, name);
+    const Job = failingJob(backend, name);
     const uninstall = instrument({ api: rec.api, itemSpans: true });
     try {
       const first = new Job();
@@ -178,7 +166,7 @@ describe('instrument()', () => {
     uninstall();
     uninstall(); // twice is harmless
     for (const c of Object.values(SAFE_STATE_CHANNELS)) expect(dc.hasSubscribers(c)).toBe(false);
-    await new (jobOn(new MemoryBackend(), 'otel-off'))().run(range(3));
+    await new (failingJob(new MemoryBackend(), 'otel-off'))().run(range(3));
     expect(rec.spans).toEqual([]);
     expect(rec.metrics).toEqual([]);
   });
@@ -188,7 +176,7 @@ describe('instrument()', () => {
     const other = recordingApi();
     const uninstall = instrument({ api: rec.api, tracer: other.api.trace.getTracer('x'), meter: other.api.metrics.getMeter('x') });
     try {
-      await new (jobOn(new MemoryBackend(), 'otel-given'))().run(range(2));
+      await new (failingJob(new MemoryBackend(), 'otel-given'))().run(range(2));
     } finally {
       uninstall();
     }
