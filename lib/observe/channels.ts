@@ -132,8 +132,12 @@ export function publishJobEnd(run: ObservedRun, failure: { error: unknown } | un
  * @internal
  */
 export function noteItemStart(run: ObservedRun, index: number): void {
-  if (!itemDone.hasSubscribers && !itemFailed.hasSubscribers) return;
-  const r = recordOf(run.doc);
+  // small enough to be inlined where the engine calls it: unobserved, an item costs the two reads
+  if (itemDone.hasSubscribers || itemFailed.hasSubscribers) startItem(run.doc, index);
+}
+
+function startItem(doc: CheckpointDoc, index: number): void {
+  const r = recordOf(doc);
   (r.items ??= new Map()).set(index, performance.now());
 }
 
@@ -152,7 +156,10 @@ function itemDuration(doc: CheckpointDoc, index: number): number | null {
  * @internal
  */
 export function publishItemDone(run: ObservedRun, index: number, key: ItemKey | undefined): void {
-  if (!itemDone.hasSubscribers) return;
+  if (itemDone.hasSubscribers) sendItemDone(run, index, key); // inlined where the engine calls it
+}
+
+function sendItemDone(run: ObservedRun, index: number, key: ItemKey | undefined): void {
   const message: ItemDoneMessage = {
     job: run.name,
     run: run.doc.runCount,
