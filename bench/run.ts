@@ -11,7 +11,8 @@
  * 3. Signing and encryption (`secret`, `encrypt`), durability 'process', saveEvery 1: per-item
  *    cost minus the same job's unsigned cost. Targets < 4 µs (signed) and < 10 µs (encrypted).
  * 4. MemoryBackend, saveEvery 1000: per-item cost minus the undecorated loop's (same body, same
- *    array). Target < 0.3 µs.
+ *    array). Target < 0.3 µs. Then the same job with a no-op listener on every diagnostics channel
+ *    against itself without (docs/observability.md): the cost per item of being observed, < 1 µs.
  * 5. The server backends (bench/server-sections.ts), saveEvery 1: RedisBackend, SqlBackend on
  *    MariaDB, PostgreSQL and SQLite, against one awaited raw round trip to the same server over the
  *    same connection (a Redis `SET`, an autocommit upsert of a checkpoint-sized row). Target ratio
@@ -46,11 +47,13 @@
  * --quick), `--no-write` (neither file).
  * It is a report, not a test: the exit code is 0 whether targets are met or not (MISS is printed).
  */
+import * as dc from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFdatasyncUs, writeUs, plainSum } from './baselines';
 import { fileJobs, memoryJob } from './jobs';
+import { SAFE_STATE_CHANNELS } from '../lib/index';
 import { median, min, rotation } from './stats';
 import { TempDir } from './temp-dir';
 import { idempotencyBench } from './idempotency';
@@ -285,6 +288,17 @@ async function memorySection(cfg: Config): Promise<Measurement[]> {
     ],
     cfg.memoryRounds,
   );
+  // then the cost of being observed: a no-op listener on every diagnostics channel, subscribed only
+  // while its contender runs (channels are process-wide), in rounds of their own after the row above
+  const observed = memoryJob(1000);
+  const [unobserved, subscribed] = await interleave(
+    `MemoryBackend saveEvery 1000 with a diagnostics subscriber, ${items.length} items`,
+    [
+      { name: 'no subscriber', run: () => timed(job, items) },
+      { name: 'subscribed', run: () => withSubscriber(() => timed(observed, items)) },
+    ],
+    cfg.memoryRounds,
+  );
   return [
     measurement(
       'memory-overhead',
@@ -295,7 +309,28 @@ async function memorySection(cfg: Config): Promise<Measurement[]> {
       plain,
       { metric: 'overheadUs', op: '<', value: 0.3 },
     ),
+    measurement(
+      'memory-subscribed',
+      'Memory saveEvery 1000, for..of, a listener on every diagnostics channel',
+      items.length,
+      'the same job, no subscriber',
+      subscribed,
+      unobserved,
+      { metric: 'overheadUs', op: '<', value: 1 },
+    ),
   ];
+}
+
+/** Runs `fn` with a no-op listener on every safe-state diagnostics channel. */
+async function withSubscriber<T>(fn: () => Promise<T>): Promise<T> {
+  const listener = () => undefined;
+  const names = Object.values(SAFE_STATE_CHANNELS);
+  for (const n of names) dc.subscribe(n, listener);
+  try {
+    return await fn();
+  } finally {
+    for (const n of names) dc.unsubscribe(n, listener);
+  }
 }
 
 async function idempotencySection(tmp: TempDir, cfg: Config): Promise<Measurement[]> {

@@ -34,6 +34,10 @@ export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';
 export type { ItemKey } from './progress/key-progress';
+export { SAFE_STATE_CHANNELS } from './observe/channels';
+export type {
+  JobMessage, ItemMessage, ProgressCounts, JobStartMessage, ItemDoneMessage, ItemFailedMessage, ItemRetryMessage, SaveMessage, JobEndMessage,
+} from './observe/messages';
 
 export { registerReconnector, unregisterReconnector, listReconnectors } from './reconnect/registry';
 export type { ReconnectorOptions, ReconnectorInfo } from './reconnect/reconnector';

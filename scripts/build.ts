@@ -7,6 +7,9 @@
  *   compiles one module at start-up instead of about 140, which is most of what loading safe-state
  *   costs (see docs/benchmarks.md, "Where the resume latency goes").
  * - `dist/cli/main.js`: the command line (package.json `bin`), bundled the same way.
+ * - `dist/otel/index.js`, `index.mjs`, `index.node.mjs`: the `safe-state/otel` subpath, built like
+ *   the root (lib/otel/: OpenTelemetry from the diagnostics channels; `@opentelemetry/api` stays
+ *   outside, loaded when `instrument()` needs it).
  * - `dist/blocking-worker.js`: the worker thread that saves for a plain `for..of` on Redis and the
  *   network SQL databases while the loop waits (lib/backends/blocking/), found beside `index.js`.
  * - `dist/**\/*.d.ts`: the type declarations, one per source file, from tsc.
@@ -103,6 +106,16 @@ function hookSources(): string[] {
     .filter((f) => f.endsWith('.ts') && fs.readFileSync(path.join(lib, f), 'utf8').includes(TEST_HOOKS_CONSTANT));
 }
 
+/** The builds of one entry point, in one directory (`<outDir>` for the root, `<outDir>/<subpath>` for a subpath). */
+export interface EntryBuilds {
+  /** CommonJS (`index.js`): `require()` */
+  index: string;
+  /** the ES module build (`index.mjs`): what bundlers take (the `module` condition) */
+  esm: string;
+  /** Node's `import` entry (`index.node.mjs`): re-exports the CommonJS build, so one instance */
+  nodeImport: string;
+}
+
 /** What {@link bundle} wrote. */
 export interface Bundles {
   /** the package's main file, CommonJS (`<outDir>/index.js`): `require('safe-state')` */
@@ -117,6 +130,8 @@ export interface Bundles {
   worker: string;
   /** the test kit, `safe-state/testing` (`<outDir>/testing.js`, `.mjs`, `.node.mjs`) */
   testing: string;
+  /** `safe-state/otel` (lib/otel/index.ts), in `<outDir>/otel/` */
+  otel: EntryBuilds;
 }
 
 /**
@@ -185,9 +200,26 @@ async function bundleTesting(outDir: string, common: esbuild.BuildOptions): Prom
   return cjs;
 }
 
-/** Bundles the library and the command line into `outDir` (created when missing). */
+/**
+ * Builds one entry point (`source`, under lib/) into `dir` the way package.json's `exports` map
+ * expects it: `index.js` (CommonJS), `index.mjs` (ES module), `index.node.mjs` (Node's `import`),
+ * and `index.d.mts` (the ES module entries' types: the CommonJS declarations, re-exported; tsc writes
+ * `index.d.ts` there itself).
+ */
+async function buildEntry(dir: string, source: string, common: esbuild.BuildOptions): Promise<EntryBuilds> {
+  const index = path.join(dir, 'index.js');
+  const esm = path.join(dir, 'index.mjs');
+  const nodeImport = path.join(dir, 'index.node.mjs');
+  await esbuild.build({ ...common, entryPoints: [source], outfile: index });
+  await esbuild.build({ ...common, format: 'esm', external: ESM_EXTERNAL, banner: { js: ESM_BANNER }, entryPoints: [source], outfile: esm });
+  patchEsmRequire(esm);
+  fs.writeFileSync(nodeImport, nodeImportEntry(index));
+  fs.writeFileSync(path.join(dir, 'index.d.mts'), "export * from './index.js';\n");
+  return { index, esm, nodeImport };
+}
+
+/** Bundles the library, its subpaths and the command line into `outDir` (created when missing). */
 export async function bundle(outDir: string): Promise<Bundles> {
-  const index = path.join(outDir, 'index.js');
   const cli = path.join(outDir, 'cli', 'main.js');
   const common: esbuild.BuildOptions = {
     bundle: true,
@@ -201,20 +233,16 @@ export async function bundle(outDir: string): Promise<Bundles> {
     plugins: [withoutTestHooks],
     logLevel: 'error',
   };
-  const esm = path.join(outDir, 'index.mjs');
-  const nodeImport = path.join(outDir, 'index.node.mjs');
-  await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'index.ts')], outfile: index });
-  await esbuild.build({ ...common, format: 'esm', external: ESM_EXTERNAL, banner: { js: ESM_BANNER }, entryPoints: [path.join(ROOT, 'lib', 'index.ts')], outfile: esm });
-  patchEsmRequire(esm);
-  fs.writeFileSync(nodeImport, nodeImportEntry(index));
-  // the ES module entries' types: the CommonJS declarations, re-exported
-  fs.writeFileSync(path.join(outDir, 'index.d.mts'), "export * from './index.js';\n");
+  const { index, esm, nodeImport } = await buildEntry(outDir, path.join(ROOT, 'lib', 'index.ts'), common);
+  // a subpath is bundled on its own: `safe-state/otel` holds only what lib/otel/ imports (it talks
+  // to the engine through diagnostics channels, which are process-wide by name)
+  const otel = await buildEntry(path.join(outDir, 'otel'), path.join(ROOT, 'lib', 'otel', 'index.ts'), common);
   await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'cli', 'main.ts')], outfile: cli });
   fs.chmodSync(cli, 0o755);
   const worker = path.join(outDir, 'blocking-worker.js');
   await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'backends', 'blocking', 'blocking-worker.ts')], outfile: worker });
   const testing = await bundleTesting(outDir, common);
-  return { index, esm, nodeImport, cli, worker, testing };
+  return { index, esm, nodeImport, cli, worker, testing, otel };
 }
 
 /**

@@ -6,6 +6,7 @@ import { activeJob, itemContext } from './job-context';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { typeName } from '../state/serializer';
 import { phaseHook } from '../util/test-phase';
+import { noteItemStart, publishItemFailed } from '../observe/channels';
 
 /**
  * Processes the job's input with at most `limit` items in flight: `fn(item, index)` is called for
@@ -217,6 +218,7 @@ class Pool {
     if (this.keysInFlight) this.keysInFlight.add(t.key!);
     if (!this.run.iterated) this.run.iterated = true;
     this.run.reportSkips();
+    noteItemStart(this.run, t.index);
     phaseHook?.('B');
     if (this.run.probe !== null) this.run.probe.started(t.index, t.key);
     void this.one(t);
@@ -228,6 +230,7 @@ class Pool {
       try {
         await itemContext.run({ run: this.run, index: t.index, key: t.key }, () => this.fn(t.item, t.index));
       } catch (e) {
+        publishItemFailed(this.run, { index: t.index, key: t.key, error: e, tries: 1, action: 'stop' });
         this.fail(e, t.index);
         return;
       }

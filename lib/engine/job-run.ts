@@ -9,6 +9,7 @@ import { InputChangedError } from '../errors/input-changed-error';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { phaseHook } from '../util/test-phase';
 import type { ItemProbe } from './item-probe';
+import { noteItemStart, publishItemDone } from '../observe/channels';
 
 /** The tracked argument as the body got it (`view`), with what `concurrently()` needs to drive it. @internal */
 export type TrackedInput =
@@ -151,6 +152,7 @@ export class JobRun {
     if (!this.reportedSkips) this.reportSkips();
     this.inFlight = index;
     if (this.keyFn) this.inFlightKey = this.keyAt(index, item);
+    noteItemStart(this, index);
     phaseHook?.('B');
     if (this.probe !== null) this.probe.started(index, this.inFlightKey);
   }
@@ -174,6 +176,7 @@ export class JobRun {
     if (this.probe !== null) this.probe.finished(this.inFlight, this.inFlightKey);
     if (this.keyFn) this.doc.keys!.markDone(this.inFlightKey!);
     else this.doc.progress.markDone(this.inFlight);
+    publishItemDone(this, this.inFlight, this.inFlightKey);
     const index = this.inFlight;
     this.inFlight = -1;
     this.inFlightKey = undefined;
@@ -217,6 +220,7 @@ export class JobRun {
     if (this.probe !== null) this.probe.finished(index, key);
     if (this.keyFn) this.doc.keys!.markDone(key!);
     else this.doc.progress.markDone(index);
+    publishItemDone(this, index, key);
     return this.saveDueFor(index);
   }
 

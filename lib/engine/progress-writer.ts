@@ -5,6 +5,7 @@ import type { Sealer } from '../state/sealer';
 import { asBackendError } from './backend-call';
 import { BlockingChannel, type NoChannel } from '../backends/blocking/blocking-channel';
 import { onAsyncSaveInForOf, type SyncLoopPolicy } from './sync-loop-warning';
+import { publishSave, saveStarted } from '../observe/channels';
 
 /** A full rewrite (compaction) after this many appended records... @internal */
 export const COMPACT_RECORDS = 4096;
@@ -176,12 +177,15 @@ export class ProgressWriter {
     if (c && this.mainWrites === 0) {
       const w = this.build();
       if (!w) return;
+      const t0 = saveStarted();
       try {
         c.callSync(w.full ? 'save' : 'append', w.text, this.writeOptions.durability);
       } catch (e) {
         this.fullDue = true; // what this write carried is only in memory now
+        publishSave(this.jobName, this.doc, t0, w, { error: e });
         throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
       }
+      publishSave(this.jobName, this.doc, t0, w);
       return;
     }
     if (!this.sync) {
@@ -192,13 +196,16 @@ export class ProgressWriter {
     }
     const w = this.build();
     if (!w) return;
+    const t0 = saveStarted();
     try {
       if (w.full) this.backend.saveSync!(this.jobName, w.text, this.writeOptions);
       else this.backend.appendSync!(this.jobName, w.text, this.writeOptions);
     } catch (e) {
       this.fullDue = true; // what this write carried is only in memory now
+      publishSave(this.jobName, this.doc, t0, w, { error: e });
       throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
     }
+    publishSave(this.jobName, this.doc, t0, w);
   }
 
   /** Writes what is pending and resolves when it counts. */
@@ -228,6 +235,7 @@ export class ProgressWriter {
     const w = this.build();
     if (!w) return;
     const c = this.channel();
+    const t0 = saveStarted();
     try {
       if (c) await c.callAsync(w.full ? 'save' : 'append', w.text, this.writeOptions.durability);
       else {
@@ -241,7 +249,9 @@ export class ProgressWriter {
       }
     } catch (e) {
       this.fullDue = true; // what this write carried is only in memory now
+      publishSave(this.jobName, this.doc, t0, w, { error: e });
       throw asBackendError(e, `cannot save the checkpoint of job '${this.jobName}'`);
     }
+    publishSave(this.jobName, this.doc, t0, w);
   }
 }

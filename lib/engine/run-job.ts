@@ -27,6 +27,7 @@ import { runShared } from './shared-run';
 import { attachProbe } from './probe-attach';
 import { withDefaults } from '../config/job-defaults';
 import { backendLabel } from '../config/backend-url';
+import { publishItemFailed, publishJobEnd, publishJobStart } from '../observe/channels';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -103,6 +104,8 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
   const { backend, owned } = resolveBackend(opts);
   const lock = await backend.lock(name, currentHolder());
   let openWriter: ProgressWriter | null = null;
+  let started: JobRun | null = null; // once safe-state:job:start is published
+  let failure: { error: unknown } | undefined;
   try {
     const where = backend.location(name);
     const records = recordsOf(backend);
@@ -141,6 +144,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     // arrays jump over done items without counting them; other sources count while they skip
     if (resuming && !keyed && info?.kind === 'array') run.skipped = doc.progress.size;
     await writer.flush(); // the run is counted before the body starts
+    publishJobStart((started = run), backend, resuming);
     if (records && folded.length > 0) {
       // the whole save above holds the items they marked (or they were stale: a fresh start)
       try {
@@ -176,6 +180,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     } catch (error) {
       stopLive?.(); // no redraw between the failure lines
       const failedAt = run.failureIndex(error);
+      if (run.inFlight >= 0) publishItemFailed(run, { index: run.inFlight, key: run.inFlightItemKey, error, tries: 1, action: 'stop' });
       try {
         await writer.settle();
       } catch {
@@ -215,10 +220,14 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       logger?.info(`job '${name}' complete; checkpoint cleared`);
     }
     return result;
+  } catch (error) {
+    failure = { error };
+    throw error;
   } finally {
     await openWriter?.close(); // the save worker of a for..of, if one was started
     await lock.release();
     if (owned) await backend.close();
+    if (started) publishJobEnd(started, failure);
   }
 }
 

@@ -44,6 +44,8 @@ export interface GlobalRegistry {
   configured?: Readonly<Record<string, unknown>>;
   /** backends opened from a URL (SAFE_STATE_URL, configure({ backend: url })), one per URL (lib/config/url-backends.ts) */
   urlBackends?: Map<string, unknown>;
+  /** calls of jobs observed so far: the last `runId` of the diagnostics channels' messages (lib/observe/channels.ts) */
+  observedRuns?: number;
   signalWatch?: { runs: Set<unknown>; listener: ((signal: NodeJS.Signals) => void) | null };
 }
 

@@ -7,10 +7,11 @@ import { TS_NODE, tempDir } from '../helpers';
  * What importing safe-state loads: the dependencies a resumed job does not need before its first
  * item stay unloaded until something needs them (they cost start-up time: docs/benchmarks.md).
  * proper-lockfile: at the first FileBackend lock; devalue: at the first value to (de)serialize;
- * reflect-metadata: never by safe-state itself (used when the application loaded it).
+ * reflect-metadata: never by safe-state itself (used when the application loaded it). @opentelemetry/api:
+ * never by importing safe-state or safe-state/otel (only by `instrument()` without `api`).
  */
 const LIB = path.resolve(__dirname, '../../lib/index');
-const WATCHED = ['proper-lockfile', 'graceful-fs', 'signal-exit', 'devalue', 'reflect-metadata'];
+const WATCHED = ['proper-lockfile', 'graceful-fs', 'signal-exit', 'devalue', 'reflect-metadata', '@opentelemetry'];
 
 /** Runs `body` in a fresh node process; answers which watched packages were loaded by then. */
 function loadedAfter(body: string): string[] {
@@ -59,5 +60,19 @@ describe('dependencies load when needed', () => {
       await lib.safeState(async (xs: number[]) => { for (const x of xs) lib.checkpoint({ at: x }); }, { name: 'lazy-deps-state', backend: new lib.MemoryBackend() })([1, 2]);
     `);
     expect(loaded).toEqual(['devalue']);
+  });
+
+  it('importing safe-state/otel and running a job while it listens loads none of them', () => {
+    const loaded = loadedAfter(`
+        const lib = require(${JSON.stringify(LIB)});
+        const otel = require(${JSON.stringify(path.resolve(__dirname, '../../lib/otel/index'))});
+        const noop = { setAttributes() {}, addEvent() {}, setStatus() {}, recordException() {}, end() {} };
+        const api = { trace: { getTracer: () => ({ startSpan: () => noop }), setSpan: () => ({}) }, context: { active: () => ({}) },
+          metrics: { getMeter: () => ({ createCounter: () => ({ add() {} }), createHistogram: () => ({ record() {} }) }) } };
+        const uninstall = otel.instrument({ api, itemSpans: true });
+      await lib.safeState(async (xs: number[]) => { for (const x of xs) void x; }, { name: 'lazy-deps-otel', backend: new lib.MemoryBackend() })([1, 2]);
+        uninstall();
+    `);
+    expect(loaded).toEqual([]);
   });
 });

@@ -44,7 +44,8 @@ describe('the packed package (npm pack)', () => {
   afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
   it('holds the CommonJS and ES module builds, their declarations, the command line, README, LICENSE and the guides', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.mjs', 'dist/testing.node.mjs', 'dist/testing.d.mts', 'dist/testing/index.d.ts', ...guides()]) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.mjs', 'dist/testing.node.mjs', 'dist/testing.d.mts', 'dist/testing/index.d.ts', ...guides(),
+      'dist/otel/index.js', 'dist/otel/index.mjs', 'dist/otel/index.node.mjs', 'dist/otel/index.d.ts', 'dist/otel/index.d.mts']) {
       expect(packed).toContain(f);
     }
   });
@@ -74,6 +75,7 @@ describe('the packed package (npm pack)', () => {
     expect(targets.length).toBeGreaterThanOrEqual(7);
     for (const t of targets) expect(packed).toContain(t.slice(2));
     expect(pkg.typesVersions['*'].testing).toEqual(['dist/testing/index.d.ts']); // TypeScript with moduleResolution node10
+    expect(pkg.typesVersions['*'].otel).toEqual(['dist/otel/index.d.ts']);
     // the kit's bundles take the library from the main entry beside them: one instance of every class
     expect(fs.readFileSync(path.join(STAGE, 'dist', 'testing.js'), 'utf8')).toMatch(/require\("\.\/index\.js"\)/);
     expect(fs.readFileSync(path.join(STAGE, 'dist', 'testing.mjs'), 'utf8')).toMatch(/from "\.\/index\.mjs"/);
@@ -104,11 +106,18 @@ describe('the packed package (npm pack)', () => {
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', types: [], noEmit: true }, files: ['app.ts'] }));
     fs.writeFileSync(
       path.join(app, 'app.ts'),
-      "import { safeState, FileBackend } from 'safe-state';\nconst job = safeState(async (xs: number[]) => { for (const x of xs) void x; }, { name: 'j', backend: new FileBackend() });\nvoid job;\n",
+      "import { safeState, FileBackend } from 'safe-state';\nimport { instrument } from 'safe-state/otel';\n" +
+        "const job = safeState(async (xs: number[]) => { for (const x of xs) void x; }, { name: 'j', backend: new FileBackend() });\nvoid job;\nconst uninstall: () => void = instrument({ itemSpans: true });\nvoid uninstall;\n",
     );
     const tsc = spawnTsc(app);
     expect(tsc.output).toBe('');
     expect(tsc.status).toBe(0);
+
+    // the subpath resolves for require and import alike, and loads no @opentelemetry package by being imported
+    const probe = (code: string, type: 'commonjs' | 'module') => execFileSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: app, encoding: 'utf8' }).trim();
+    const loaded = "Object.keys(require.cache).filter((f) => f.includes('@opentelemetry')).length";
+    expect(probe(`const o = require('safe-state/otel'); console.log(typeof o.instrument, ${loaded})`, 'commonjs')).toBe('function 0');
+    expect(probe("const o = await import('safe-state/otel'); console.log(typeof o.instrument)", 'module')).toBe('function');
   }, 120_000);
 });
 
