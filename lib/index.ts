@@ -30,6 +30,8 @@ export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/id
 export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';
 export { skipIfExists } from './idempotency/skip-if-exists';
 export { concurrently } from './engine/concurrently';
+export { currentSignal } from './policy/current-signal';
+export type { RetryOptions, RetryAttempt } from './policy/retry-options';
 export type { JobHandle } from './engine/job-handle';
 export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
 export type { FailureInfo } from './state/checkpoint-doc';

@@ -2,6 +2,8 @@ import type { StateBackend, Durability } from '../backends/state-backend';
 import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { MIN_SECRET_LENGTH } from '../state/keyring';
+import type { RetryOptions } from '../policy/retry-options';
+import { validatePolicyOptions } from '../policy/policy-options';
 
 /**
  * A logger for verbose output: progress lines go to `info`, problems to `warn`.
@@ -112,12 +114,27 @@ export interface SafeStateOptions<This = any> {
   frozen?: boolean | readonly string[] | ((instance: This) => object);
   /** `'strict'` (default): progress is on disk before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
+  /**
+   * Retry a failed try inside the same call, after a backoff: the body is called again and resumes
+   * at the item that failed, exactly as a rerun would (done items skipped, `resumeState()`
+   * available); the call succeeds or rejects once, after at most `attempts` tries in all. The
+   * failed item's tries are saved in the checkpoint (`lastFailure.tries`), so a process killed
+   * between tries does not start counting again. Default: no retry. See docs/failures.md.
+   */
+  retry?: RetryOptions;
+  /**
+   * Cancels the job: once aborted, the job stops before its next item, saves, and the call rejects
+   * with the signal's reason; a rerun resumes there. The body reads it with `currentSignal()` to
+   * cancel its own work in flight. An already-aborted signal rejects at once, before anything is
+   * loaded or written. See docs/failures.md.
+   */
+  signal?: AbortSignal;
 }
 
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
   'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
-  'frozen',
+  'frozen', 'retry', 'signal',
 ]);
 
 function fail(option: string, message: string): never {
@@ -192,6 +209,7 @@ export function validateOptions(options: unknown): SafeStateOptions {
       fail('secret', `must be a string (or a non-empty list of strings) of at least ${MIN_SECRET_LENGTH} characters`);
     }
   }
+  validatePolicyOptions(o);
   // encrypt without a secret option may still get one from SAFE_STATE_SECRET: checked at each run
   return o as SafeStateOptions;
 }

@@ -24,6 +24,8 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { InputChangedError } from '../errors/input-changed-error';
 import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
+import { hasPolicy, runWithPolicy } from '../policy/run-with-policy';
+import type { JobTry } from '../policy/job-try';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -76,12 +78,14 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
 /**
  * Runs one call of a job: lock, load, check the input, wrap the tracked argument, run the body with
  * the job in AsyncLocalStorage, then clear the checkpoint on success or record the failure, save,
- * and re-throw the original error unchanged.
+ * and re-throw the original error unchanged. With `retry` or `signal`, each call goes through the
+ * policy runner, which runs tries of this function with `tries` (see policy/run-with-policy.ts).
  * @internal
  */
-export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
+export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown, tries?: JobTry): Promise<unknown> {
   const opts = def.options;
   if (opts.workers === 'shared') return runShared(def, thisArg, args, body);
+  if (!tries && hasPolicy(opts)) return runWithPolicy(def, thisArg, args, body, runJob);
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
   const manual = opts.autoIterate === false;
@@ -123,6 +127,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     const sealer = keyring ? new Sealer(keyring, name) : null;
     const writer = (openWriter = new ProgressWriter(backend, name, doc, opts.saveEvery ?? 1, opts.saveIntervalMs, opts.durability ?? 'strict', sealer));
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
+    tries?.started(run);
     if (resuming) {
       // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
       // reconnect leaves the checkpoint as it was; frozen fields and results are rebuilt on demand
@@ -175,6 +180,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
         /* the failure save below writes everything */
       }
       doc.lastFailure = failureOf(error, failedAt);
+      await tries?.failed(error, failedAt, run);
       doc.frozenState = captureFields(thisArg, opts.frozen, keyring?.encrypt === true);
       writer.markFullDue();
       logger?.info(`'${name}' failed at item ${failedAt >= 0 ? failedAt : '-'}: ${doc.lastFailure.name}: ${doc.lastFailure.message}`);
@@ -209,6 +215,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     }
     return result;
   } finally {
+    tries?.ended();
     await openWriter?.close(); // the save worker of a for..of, if one was started
     await lock.release();
     if (owned) await backend.close();

@@ -83,7 +83,9 @@ function checkFailure(f: unknown): f is FailureInfo | null {
   if (f === null) return true;
   if (typeof f !== 'object') return false;
   const o = f as Record<string, unknown>;
-  return (o.index === null || isInt(o.index)) && typeof o.name === 'string' && typeof o.message === 'string' && isStrOrNull(o.stack) && typeof o.at === 'string';
+  return (o.index === null || isInt(o.index)) && typeof o.name === 'string' && typeof o.message === 'string' && isStrOrNull(o.stack) && typeof o.at === 'string' &&
+    (o.tries === undefined || isInt(o.tries)) && (o.retrying === undefined || typeof o.retrying === 'boolean') &&
+    (o.key === undefined || typeof o.key === 'string' || (typeof o.key === 'number' && Number.isFinite(o.key)));
 }
 
 function decodeSnapshot(line: string): CheckpointDoc {

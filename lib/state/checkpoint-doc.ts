@@ -21,6 +21,15 @@ export interface FailureInfo {
   stack: string | null;
   /** When it happened (ISO 8601). */
   at: string;
+  /** The failed item's key, for jobs with the `key` option (recorded with `retry`). */
+  key?: ItemKey;
+  /**
+   * With `retry`: tries of the failed item so far, this one included (a retry series a killed
+   * process left goes on counting from here).
+   */
+  tries?: number;
+  /** With `retry`: whether another try was to follow (`false`: the tries were spent, or not retryable). */
+  retrying?: boolean;
 }
 
 /**
