@@ -129,12 +129,20 @@ export interface SafeStateOptions<This = any> {
    * loaded or written. See docs/failures.md.
    */
   signal?: AbortSignal;
+  /**
+   * What an item whose tries are spent does to the job: `'stop'` (default) ends the call with its
+   * error; `'skip'` records it as failed (index or key, error, tries, time) and goes on with the next
+   * item. A job that ended with failed items rejects with `JobFailuresError` while every other item
+   * is done; the checkpoint is kept, and the next run runs only the failed items and those never
+   * reached (`Checkpoint.failedItems`; `safe-state reset --failed` forgets them). See docs/failures.md.
+   */
+  onItemError?: 'stop' | 'skip';
 }
 
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
   'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
-  'frozen', 'retry', 'signal',
+  'frozen', 'retry', 'signal', 'onItemError',
 ]);
 
 function fail(option: string, message: string): never {

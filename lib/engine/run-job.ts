@@ -26,6 +26,7 @@ import { globalRegistry } from '../util/global-registry';
 import { runShared } from './shared-run';
 import { hasPolicy, runWithPolicy } from '../policy/run-with-policy';
 import type { JobTry } from '../policy/job-try';
+import { releaseFailures } from '../policy/item-failures';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -111,6 +112,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     const folded: StoredRecord[] = [];
     let doc = await loadCheckpoint(backend, name, keyring, folded);
     let resuming = doc !== null && !doc.complete;
+    if (doc?.failed) releaseFailures(doc, tries?.series.firstTry === false); // an earlier call's failed items run again
     const keyed = typeof opts.key === 'function';
     if (doc && resuming) checkInput(name, doc, info, info ? args[argIndex] : undefined, keyed);
     if (!doc || !resuming) {
@@ -197,6 +199,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       unwatch();
     }
     await writer.settle();
+    await tries?.finishing(run); // onItemError 'skip': items failed in this call keep the checkpoint
     if (!manual && !run.iterated) warnNotIterated(name, argIndex, logger);
     if (opts.keepOnSuccess) {
       run.markInFlight(); // returning completes the item in flight

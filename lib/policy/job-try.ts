@@ -4,6 +4,7 @@ import { emitEngineWarning } from '../engine/logger';
 import type { RetrySeries } from './retry-series';
 import type { RetryAttempt } from './retry-options';
 import type { ItemKey } from '../progress/key-progress';
+import { skipFailedItem, rejectIfFailures } from './item-failures';
 
 /**
  * Errors worth another try: anything the body threw but safe-state's own errors about the job's
@@ -23,6 +24,8 @@ function retryableByDefault(error: unknown): boolean {
 export class JobTry {
   /** set by {@link JobTry.failed}: the delay before the next try, or null when none follows */
   retryAfterMs: number | null = null;
+  /** set by {@link JobTry.failed}: the failed item was recorded as failed and the call goes on at once */
+  skipped = false;
   /** tries of the failed item so far, this one included (0 until a failure) */
   tries = 0;
   /** the item the try failed at: its index (null outside an item) and key (with `key`) */
@@ -30,7 +33,7 @@ export class JobTry {
   failedKey: ItemKey | undefined = undefined;
   private onAbort: (() => void) | null = null;
 
-  constructor(readonly series: RetrySeries, readonly signal: AbortSignal | undefined) {}
+  constructor(readonly series: RetrySeries, readonly signal: AbortSignal | undefined, readonly onItemError: 'stop' | 'skip' = 'stop') {}
 
   /** The run is set up (checkpoint loaded) and the body is about to start. */
   started(run: JobRun): void {
@@ -51,7 +54,7 @@ export class JobTry {
   async failed(error: unknown, failedAt: number, run: JobRun): Promise<void> {
     const f = run.doc.lastFailure!;
     const index = failedAt >= 0 ? failedAt : null;
-    const key = run.keyFn && failedAt >= 0 && failedAt === run.inFlight ? run.inFlightItemKey : undefined;
+    const key = run.keyFn && failedAt >= 0 ? keyOfFailed(run, failedAt) : undefined;
     this.failedIndex = index;
     this.failedKey = key;
     const tries = (this.tries = this.series.count(index, key));
@@ -60,6 +63,15 @@ export class JobTry {
     const retrying = await this.shouldRetry(error, { attempt: tries, index, key }, run);
     f.retrying = retrying;
     this.retryAfterMs = retrying ? this.series.delayAfter(tries) : null;
+    if (!retrying && this.onItemError === 'skip' && !this.signal?.aborted && skipFailedItem(run, index, key, error, tries)) {
+      this.skipped = true;
+      this.retryAfterMs = 0;
+    }
+  }
+
+  /** The body returned: rejects with `JobFailuresError` when items failed in this call. */
+  finishing(run: JobRun): Promise<void> {
+    return rejectIfFailures(run);
   }
 
   private async shouldRetry(error: unknown, attempt: RetryAttempt, run: JobRun): Promise<boolean> {
@@ -80,6 +92,21 @@ export class JobTry {
   ended(): void {
     if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
     this.onAbort = null;
+  }
+}
+
+/**
+ * The key of the item that failed: the one in flight, or (in `concurrently()` over an array) the
+ * key of that array's item; undefined when it cannot be known (an iterable in `concurrently()`).
+ */
+function keyOfFailed(run: JobRun, index: number): ItemKey | undefined {
+  if (index === run.inFlight) return run.inFlightItemKey;
+  const t = run.tracked;
+  if (t?.kind !== 'array' || index >= t.view.length) return undefined;
+  try {
+    return run.keyOf(t.view[index], index);
+  } catch {
+    return undefined; // the key function failed on it: the item cannot be skipped (the job stops)
   }
 }
 

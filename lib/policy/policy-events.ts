@@ -30,3 +30,31 @@ export interface RetryEvent {
 export function onRetry(event: RetryEvent): void {
   void event;
 }
+
+/**
+ * An item whose tries are spent was recorded as failed (`onItemError: 'skip'`): the payload of the
+ * future `safe-state:item:failed` channel.
+ * @internal
+ */
+export interface ItemFailedEvent {
+  /** the job's name */
+  job: string;
+  /** index of the item */
+  index: number;
+  /** the item's key with the `key` option */
+  key: ItemKey | undefined;
+  /** tries the item had */
+  attempt: number;
+  /** the error of its last try */
+  error: unknown;
+}
+
+/**
+ * The single call site of a skipped item (called once per item recorded as failed, after the
+ * record was saved). Does nothing yet: this is where the `safe-state:item:failed` diagnostics
+ * channel is published.
+ * @internal
+ */
+export function onItemFailed(event: ItemFailedEvent): void {
+  void event;
+}

@@ -18,9 +18,12 @@ export function validatePolicyOptions(o: Record<string, unknown>): void {
   if (o.signal !== undefined && !isAbortSignal(o.signal)) {
     throw new InvalidOptionsError('signal', `signal: must be an AbortSignal, e.g. new AbortController().signal or AbortSignal.timeout(ms) (got ${o.signal === null ? 'null' : typeof o.signal})`);
   }
+  if (o.onItemError !== undefined && o.onItemError !== 'stop' && o.onItemError !== 'skip') {
+    throw new InvalidOptionsError('onItemError', `onItemError: must be 'stop' or 'skip' (got ${String(o.onItemError)})`);
+  }
   if (o.workers === 'shared') {
-    for (const n of ['retry', 'signal']) {
-      if (o[n] !== undefined) throw new InvalidOptionsError(n, `${n}: cannot be used with workers: 'shared' yet (a shared worker that fails can be started again; its chunk's lease expires and another worker takes it)`);
+    for (const n of ['retry', 'signal', 'onItemError']) {
+      if (o[n] !== undefined && !(n === 'onItemError' && o[n] === 'stop')) throw new InvalidOptionsError(n, `${n}: cannot be used with workers: 'shared' yet (a shared worker that fails can be started again; its chunk's lease expires and another worker takes it)`);
     }
   }
 }

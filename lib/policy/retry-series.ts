@@ -26,6 +26,11 @@ export class RetrySeries {
 
   constructor(readonly policy: RetryPolicy | null) {}
 
+  /** Whether no try of this call has started yet. */
+  get firstTry(): boolean {
+    return !this.inherited;
+  }
+
   /** At the start of each try: the first one takes over a series the checkpoint says was under way. */
   inherit(failure: FailureInfo | null): void {
     if (this.inherited) return;

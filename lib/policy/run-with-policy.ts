@@ -6,7 +6,7 @@ import { checkReiterable } from './policy-options';
 import { RetrySeries } from './retry-series';
 import { JobTry } from './job-try';
 import { abortableSleep } from './abortable-sleep';
-import { onRetry } from './policy-events';
+import { onRetry, onItemFailed } from './policy-events';
 
 type Body = (...a: unknown[]) => unknown;
 /** One try: the engine's `runJob` with the try's hooks. @internal */
@@ -14,12 +14,13 @@ export type RunTry = (def: JobDefinition, thisArg: unknown, args: unknown[], bod
 
 /** Whether a job's options ask for the policy runner (checked once per call). @internal */
 export function hasPolicy(options: JobDefinition['options']): boolean {
-  return options.retry !== undefined || options.signal !== undefined;
+  return options.retry !== undefined || options.signal !== undefined || (options.onItemError !== undefined && options.onItemError !== 'stop');
 }
 
 /**
- * One call of a job with `retry` and/or `signal`: tries until one succeeds, the tries are spent,
- * the failure is not retryable, or the signal is aborted. Each try is a run of its own (lock, load,
+ * One call of a job with `retry`, `signal` and/or `onItemError: 'skip'`: tries until one succeeds,
+ * the tries are spent, the failure is not retryable, or the signal is aborted; with 'skip', an item
+ * whose tries are spent is recorded as failed and the next try starts at once after it. Each try is a run of its own (lock, load,
  * resume at the failed item, `resumeState()` available), as a rerun after a crash would be; the
  * checkpoint is saved before each backoff, with the item's tries in `lastFailure`.
  *
@@ -39,7 +40,7 @@ export async function runWithPolicy(def: JobDefinition, thisArg: unknown, args: 
   if (signal?.aborted) throw signal.reason;
   const series = new RetrySeries(retry);
   for (;;) {
-    const t = new JobTry(series, signal);
+    const t = new JobTry(series, signal, opts.onItemError);
     try {
       return await runTry(def, thisArg, args, body, t);
     } catch (error) {
@@ -47,6 +48,11 @@ export async function runWithPolicy(def: JobDefinition, thisArg: unknown, args: 
       const delayMs = t.retryAfterMs;
       if (delayMs === null) throw error;
       const job = resolveJobName(def, thisArg);
+      if (t.skipped) {
+        onItemFailed({ job, index: t.failedIndex!, key: t.failedKey, attempt: t.tries, error });
+        makeLogger(opts.verbose)?.info(`'${job}' recorded item ${t.failedIndex} as failed after ${t.tries} ${t.tries === 1 ? 'try' : 'tries'} and goes on`);
+        continue;
+      }
       onRetry({ job, index: t.failedIndex, key: t.failedKey, attempt: t.tries, attempts: retry!.attempts, delayMs, error });
       makeLogger(opts.verbose)?.info(`'${job}' retries ${t.failedIndex === null ? 'its body' : `item ${t.failedIndex}`} in ${delayMs} ms (try ${t.tries + 1} of ${retry!.attempts})`);
       await abortableSleep(delayMs, signal);

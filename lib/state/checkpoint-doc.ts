@@ -1,5 +1,6 @@
 import { IndexProgress } from '../progress/index-progress';
 import type { ItemKey, KeyProgress } from '../progress/key-progress';
+import type { FailedRecord } from './failed-items';
 
 /**
  * The failure a run ended with (`lastFailure` of a {@link Checkpoint}).
@@ -53,6 +54,8 @@ export interface CheckpointDoc {
   frozenState: string | null;
   /** result key (JSON of the index or item key) → serialized value */
   results: Map<string, string>;
+  /** items that failed with `onItemError: 'skip'` (also marked done until the next call), or null */
+  failed: FailedRecord | null;
 }
 
 /** @internal */
@@ -60,7 +63,7 @@ export function newDoc(jobName: string, keys: KeyProgress | null): CheckpointDoc
   const now = Date.now();
   return {
     jobName, totalItems: null, fingerprint: [], runCount: 0, complete: false, createdAt: now, updatedAt: now,
-    progress: new IndexProgress(), keys, lastFailure: null, state: null, frozenState: null, results: new Map(),
+    progress: new IndexProgress(), keys, lastFailure: null, state: null, frozenState: null, results: new Map(), failed: null,
   };
 }
 
