@@ -18,6 +18,7 @@ const COLUMNS: Column[] = [
   { title: 'STATUS' },
   { title: 'PROGRESS' },
   { title: 'DONE', right: true },
+  { title: 'FAILED', right: true },
   { title: 'RUNS', right: true },
   { title: 'LAST UPDATE' },
   { title: 'LAST FAILURE', shrink: true },
@@ -31,7 +32,7 @@ function unreadableDetail(e: SafeStateError): string {
 
 /** The cells of one job's row. @internal */
 export function jobRow(e: JobEntry): string[] {
-  if (!e.readable) return [e.job, 'unreadable', '', '', '', '', truncate(unreadableDetail(e.error), 80)];
+  if (!e.readable) return [e.job, 'unreadable', '', '', '', '', '', truncate(unreadableDetail(e.error), 80)];
   const f = e.lastFailure;
   const failure = f ? truncate(`${f.index !== null ? `item ${f.index}: ` : ''}${f.name}: ${f.message}`, 80) : '-';
   return [
@@ -39,6 +40,7 @@ export function jobRow(e: JobEntry): string[] {
     e.complete ? 'complete' : 'incomplete',
     `${progressBar(e.progress, BAR_WIDTH)} ${percentText(e.progress).padStart(4)}`,
     `${e.done}/${e.total ?? '?'}`,
+    e.failed > 0 ? String(e.failed) : '-',
     String(e.runs),
     formatTime(e.updatedAt),
     failure,
