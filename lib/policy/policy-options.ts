@@ -39,5 +39,5 @@ export function checkReiterable(name: string, input: unknown, argIndex: number):
   const o = input as { next?: unknown; pipe?: unknown; getReader?: unknown };
   const what = typeof o.next === 'function' ? 'an iterator (a generator?)' : typeof o.pipe === 'function' || typeof o.getReader === 'function' ? 'a stream' : null;
   if (what === null) return;
-  throw new InvalidOptionsError('retry', `retry: job '${name}' got ${what} as its tracked argument ${argIndex}, which cannot be iterated again from the start for a retry; pass an array (or a Set, Map or an iterable whose [Symbol.iterator]() starts over), or leave 'retry' out and rerun the job instead (see docs/failures.md)`);
+  throw new InvalidOptionsError('retry', `retry: job '${name}' got ${what} as its tracked argument ${argIndex}, which cannot be iterated again from the start for a retry (or, with onItemError: 'skip', to go on after a failed item); pass an array (or a Set, Map or an iterable whose [Symbol.iterator]() starts over), or leave 'retry' out and rerun the job instead (see docs/failures.md)`);
 }

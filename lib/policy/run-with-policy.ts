@@ -33,7 +33,7 @@ export async function runWithPolicy(def: JobDefinition, thisArg: unknown, args: 
   const opts = def.options;
   const retry = opts.retry !== undefined ? resolveRetry(opts.retry) : null;
   const signal = opts.signal;
-  if (retry && retry.attempts > 1 && opts.autoIterate !== false) {
+  if (((retry && retry.attempts > 1) || opts.onItemError === 'skip') && opts.autoIterate !== false) {
     const argIndex = opts.iterableArg ?? 0;
     checkReiterable(resolveJobName(def, thisArg), args[argIndex], argIndex);
   }

@@ -128,6 +128,14 @@ describe("onItemError: 'skip'", () => {
     expect(encodeFull(decodeCheckpoint(encodeFull(decodeCheckpoint(text))))).toBe(encodeFull(decodeCheckpoint(text)));
   });
 
+  it('refuses a one-shot input (a generator): going on after a failed item iterates the input again', async () => {
+    const job = safeState(async (items: Iterable<number>) => {
+      for (const _ of items) void _;
+    }, { name: 'skip-gen', backend: new MemoryBackend(), onItemError: 'skip' });
+    function* gen() { yield 1; }
+    await expect(job(gen())).rejects.toMatchObject({ code: 'INVALID_OPTIONS', option: 'retry' });
+  });
+
   it('validates onItemError', () => {
     expect(() => safeState(async (_: number[]) => undefined, { name: 'v', onItemError: 'ignore' as never })).toThrow(InvalidOptionsError);
   });
