@@ -79,7 +79,7 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
 /**
  * Runs one call of a job: lock, load, check the input, wrap the tracked argument, run the body with
  * the job in AsyncLocalStorage, then clear the checkpoint on success or record the failure, save,
- * and re-throw the original error unchanged. With `retry` or `signal`, each call goes through the
+ * and re-throw the original error unchanged. With `retry`, `signal` or `onItemError`, each call goes through the
  * policy runner, which runs tries of this function with `tries` (see policy/run-with-policy.ts).
  * @internal
  */
