@@ -70,10 +70,10 @@ describe('safe-state list', () => {
     const updated = async (n: typeof scrape) => utcTime((await n.job.peekCheckpoint())!.updatedAt);
     expect(text.stdout).toBe(
       [
-        'JOB           STATUS      PROGRESS                        DONE  FAILED  RUNS  LAST UPDATE          LAST FAILURE',
-        `image-scrape  incomplete  [█████████▎░░░░░░░░░░]  47%  233/500       -     2  ${await updated(scrape)}  item 233: ConnectionError: Read timed out`,
-        `kept          complete    [████████████████████] 100%      4/4       -     1  ${await updated(kept)}  -`,
-        `stream        incomplete  [░░░░░░░░░?░░░░░░░░░░]    ?      3/?       -     1  ${await updated(stream)}  item 3: ConnectionError: Read timed out`,
+        'JOB           STATUS      PROGRESS                        DONE  RUNS  LAST UPDATE          LAST FAILURE',
+        `image-scrape  incomplete  [█████████▎░░░░░░░░░░]  47%  233/500     2  ${await updated(scrape)}  item 233: ConnectionError: Read timed out`,
+        `kept          complete    [████████████████████] 100%      4/4     1  ${await updated(kept)}  -`,
+        `stream        incomplete  [░░░░░░░░░?░░░░░░░░░░]    ?      3/?     1  ${await updated(stream)}  item 3: ConnectionError: Read timed out`,
         '',
       ].join('\n'),
     );
