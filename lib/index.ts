@@ -30,8 +30,11 @@ export type { IdempotentOptions, IdempotentCheck, Falsy } from './idempotency/id
 export { IdempotencyCache, type IdempotencyCacheOptions } from './idempotency/idempotency-cache';
 export { skipIfExists } from './idempotency/skip-if-exists';
 export { concurrently } from './engine/concurrently';
+export { currentSignal } from './policy/current-signal';
+export type { RetryOptions, RetryAttempt } from './policy/retry-options';
 export type { JobHandle } from './engine/job-handle';
-export { Checkpoint, type CompletedIndices } from './engine/checkpoint';
+export { Checkpoint, type CompletedIndices, type FailedItems } from './engine/checkpoint';
+export type { FailedItem } from './state/failed-items';
 export type { FailureInfo } from './state/checkpoint-doc';
 export type { ItemKey } from './progress/key-progress';
 export { SAFE_STATE_CHANNELS } from './observe/channels';
@@ -80,3 +83,4 @@ export { ReconnectError } from './errors/reconnect-error';
 export { PartialCommitError } from './errors/partial-commit-error';
 export { BackendError } from './errors/backend-error';
 export { NoActiveJobError } from './errors/no-active-job-error';
+export { JobFailuresError } from './errors/job-failures-error';

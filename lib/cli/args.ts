@@ -33,6 +33,8 @@ export interface CliArgs {
   items: string | null;
   /** `--keys LIST` (reset) */
   keys: string | null;
+  /** `--failed` (reset): forget the failed items of `onItemError: 'skip'` */
+  failed: boolean;
 }
 
 /** Options that take a value, and where the value goes. */
@@ -60,6 +62,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const positional: string[] = [];
   const values: Partial<Record<(typeof VALUE_OPTIONS)[ValueOption], string>> = {};
   let json = false;
+  let failed = false;
   let help = false;
   let version = false;
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +89,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     }
     if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
     if (flag === '--json') json = true;
+    else if (flag === '--failed') failed = true;
     else if (flag === '--help' || flag === '-h') help = true;
     else if (flag === '--version' || flag === '-V') version = true;
     else throw new UsageError(`unknown option ${flag}`);
@@ -96,7 +100,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} cannot be combined: choose one place to read checkpoints from`);
   for (const o of given) backend[VALUE_OPTIONS[o] as keyof BackendArgs] = values[VALUE_OPTIONS[o]];
 
-  const base = { backend, json, items: values.items ?? null, keys: values.keys ?? null };
+  const base = { backend, json, items: values.items ?? null, keys: values.keys ?? null, failed };
   if (version) return { ...base, command: 'version', job: null };
   const [first, ...rest] = positional;
   if (help || first === undefined || first === 'help') {
@@ -115,10 +119,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'${command === 'version' ? '' : ` after ${command}${job !== null ? ` ${job}` : ''}`}`);
   if (command === 'reset') {
-    if (base.items === null && base.keys === null) throw new UsageError('reset needs --items LIST (item indices, e.g. --items 1,5-9) or --keys LIST (for jobs with the key option)');
-    if (base.items !== null && base.keys !== null) throw new UsageError('reset takes --items or --keys, not both');
-  } else if (base.items !== null || base.keys !== null) {
-    throw new UsageError(`${base.items !== null ? '--items' : '--keys'} belongs to the reset command`);
+    const given = [base.items !== null, base.keys !== null, failed].filter(Boolean).length;
+    if (given === 0) throw new UsageError('reset needs --items LIST (item indices, e.g. --items 1,5-9), --keys LIST (for jobs with the key option) or --failed (forget the failed items)');
+    if (given > 1) throw new UsageError('reset takes one of --items, --keys and --failed');
+  } else if (base.items !== null || base.keys !== null || failed) {
+    throw new UsageError(`${base.items !== null ? '--items' : base.keys !== null ? '--keys' : '--failed'} belongs to the reset command`);
   }
   return { ...base, command, job };
 }

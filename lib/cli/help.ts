@@ -10,6 +10,7 @@ commands:
   clear <job>               delete a job's checkpoint: its next run starts over
   reset <job> --items LIST  mark items as not done (e.g. --items 1,5-9): the next run redoes them
   reset <job> --keys LIST   the same for jobs that resume by key (the key option)
+  reset <job> --failed      forget the failed items (onItemError: 'skip'): the next run does not run them
   help [command]            this text, or the help of one command
 
 where the checkpoints are (one of; default: the backend of $SAFE_STATE_URL,
@@ -58,13 +59,16 @@ checkpoint.
 `,
   reset: `usage: safe-state reset <job> --items LIST [backend option] [--json]
        safe-state reset <job> --keys LIST [backend option] [--json]
+       safe-state reset <job> --failed [backend option] [--json]
 
 Marks items as not done, so that the next run processes them again (and skips the other done items
 as before). LIST is 0-based item indices and ranges, as the verbose output counts them: 1,5-9. For
 jobs with the key option use --keys with the items' keys: u1,u2 or a JSON array '["u1", 42]'.
 Items that were not done are left alone. Their stored results are dropped. The last failure, run
 count and saved state stay. A kept complete checkpoint (keepOnSuccess) becomes resumable again, so
-its next run processes only these items. Takes the job's lock: while the job runs, reset refuses
+its next run processes only these items. With --failed, the items that failed with
+onItemError: 'skip' are forgotten instead: they count as done and the next run does not run them
+(without it, the next run runs only them and the items never reached). Takes the job's lock: while the job runs, reset refuses
 with exit code 5.
 `,
   help: 'usage: safe-state help [command]\n',

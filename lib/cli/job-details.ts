@@ -1,6 +1,7 @@
-import type { IndexProgress } from '../progress/index-progress';
-import type { KeyProgress } from '../progress/key-progress';
+import { IndexProgress } from '../progress/index-progress';
+import { KeyProgress } from '../progress/key-progress';
 import type { JobReport } from './read-job';
+import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { terminalText } from '../util/terminal-text';
 
 /**
@@ -49,6 +50,31 @@ export function doneKeysText(keys: KeyProgress, max: number): string {
  */
 export function firstUndone(r: JobReport): number | null {
   if (r.keyed) return null;
-  const next = r.doc.progress.nextUndone(0);
+  const next = progressOf(r.doc).progress.nextUndone(0);
   return r.total !== null && next >= r.total ? null : next;
+}
+
+/**
+ * The progress of a checkpoint as the next run sees it: items that failed with
+ * `onItemError: 'skip'` are not done (they are marked done only while the call that failed them
+ * runs). The checkpoint's own record is left as it is.
+ * @internal
+ */
+export function progressOf(doc: CheckpointDoc): { progress: IndexProgress; keys: KeyProgress | null } {
+  if (!doc.failed) return { progress: doc.progress, keys: doc.keys };
+  const progress = doc.progress.clone();
+  const keys = doc.keys ? doc.keys.clone() : null;
+  for (const [a, b] of doc.failed.ranges) progress.markUndone(a, b);
+  if (doc.failed.keys) for (const k of doc.failed.keys) keys?.markUndone(k);
+  return { progress, keys };
+}
+
+/** The failed items for `show`: ranges (or the first `max` keys) and a count, terminal-safe. @internal */
+export function failedItemsText(doc: CheckpointDoc, max: number): string {
+  const f = doc.failed;
+  if (!f || f.count === 0) return 'none';
+  const list = f.keys
+    ? f.keys.slice(0, max).map((k) => JSON.stringify(k)).join(', ') + (f.keys.length > max ? `, … (${f.keys.length - max} more)` : '')
+    : f.ranges.slice(0, max).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',') + (f.ranges.length > max ? ',…' : '');
+  return terminalText(`${f.count}: ${list}`);
 }

@@ -1,6 +1,7 @@
 import { deserializeInert } from '../state/serializer';
 import type { JobEntry, JobReport } from './read-job';
-import { doneKeyRangesText, doneRangesText, firstUndone } from './job-details';
+import { doneKeyRangesText, doneRangesText, firstUndone, progressOf } from './job-details';
+import type { CheckpointDoc } from '../state/checkpoint-doc';
 import { errorCodeOf, exitCodeOf } from './exit-codes';
 import { Redacted, redactForDisplay } from './redacted';
 import { jsonForTerminal } from '../util/terminal-text';
@@ -61,6 +62,7 @@ export function jobJson(entry: JobEntry): { [key: string]: Json } {
     readable: true,
     complete: entry.complete,
     done: entry.done,
+    failed: entry.failed,
     total: entry.total,
     progress: entry.progress,
     runs: entry.runs,
@@ -68,6 +70,18 @@ export function jobJson(entry: JobEntry): { [key: string]: Json } {
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
     lastFailure: f ? { index: f.index, name: f.name, message: f.message, stack: f.stack, at: f.at } : null,
+  };
+}
+
+/** The failed items of `onItemError: 'skip'` for `show --json`: count, ranges or keys, details of the first ones. */
+function failedJson(doc: CheckpointDoc): Json {
+  const f = doc.failed;
+  if (!f || f.count === 0) return null;
+  return {
+    count: f.count,
+    ranges: f.keys ? null : f.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(','),
+    keys: f.keys ? f.keys.slice() : null,
+    details: f.details.map((d) => ({ index: d.index, key: d.key ?? null, name: d.name, message: d.message, tries: d.tries, at: d.at })),
   };
 }
 
@@ -79,12 +93,14 @@ export function jobJson(entry: JobEntry): { [key: string]: Json } {
 export function jobDetailJson(r: JobReport): { [key: string]: Json } {
   const { doc } = r;
   const inert = (text: string | null) => (text === null ? null : toJsonValue(redactForDisplay(deserializeInert(text))));
+  const done = progressOf(doc);
   return {
     ...jobJson(r),
     nextItem: firstUndone(r),
-    doneRanges: r.keyed ? null : doneRangesText(doc.progress),
-    doneKeys: doc.keys ? [...doc.keys.otherKeys()] : null,
-    doneKeyRanges: doc.keys ? doneKeyRangesText(doc.keys) : null,
+    doneRanges: r.keyed ? null : doneRangesText(done.progress),
+    doneKeys: done.keys ? [...done.keys.otherKeys()] : null,
+    doneKeyRanges: done.keys ? doneKeyRangesText(done.keys) : null,
+    failedItems: failedJson(doc),
     state: inert(doc.state),
     frozenState: inert(doc.frozenState),
     results: [...doc.results].map(([k, v]) => ({ key: JSON.parse(k) as Json, value: inert(v) })),

@@ -15,8 +15,10 @@ export interface JobReport {
   location: string | null;
   /** the decoded checkpoint (the engine's own model, read through the shared codec) */
   doc: CheckpointDoc;
-  /** items done (indices, or keys for jobs with the `key` option) */
+  /** items done (indices, or keys for jobs with the `key` option), failed items not counted */
   done: number;
+  /** items that failed with `onItemError: 'skip'` (the next run runs them) */
+  failed: number;
   /** items of the input, or null when the input did not tell */
   total: number | null;
   /** done / total in 0..1, or null when the total is unknown */
@@ -56,7 +58,8 @@ export async function readJob(backend: StateBackend, job: string): Promise<JobRe
 
 /** The figures of a decoded checkpoint. @internal */
 export function report(doc: CheckpointDoc, location: string | null): JobReport {
-  const done = doc.keys ? doc.keys.size : doc.progress.size;
+  const failed = doc.failed?.count ?? 0;
+  const done = (doc.keys ? doc.keys.size : doc.progress.size) - failed; // failed items are marked done while their call runs
   const total = doc.totalItems;
   return {
     readable: true,
@@ -64,6 +67,7 @@ export function report(doc: CheckpointDoc, location: string | null): JobReport {
     location,
     doc,
     done,
+    failed,
     total,
     progress: total === null ? null : total === 0 ? 1 : Math.min(1, done / total),
     runs: doc.runCount,

@@ -1,6 +1,41 @@
 import type { CheckpointDoc, FailureInfo } from '../state/checkpoint-doc';
 import type { ItemKey } from '../progress/key-progress';
 import { inertStored } from './stored-values';
+import type { FailedItem, FailedRecord } from '../state/failed-items';
+
+/**
+ * The items that failed with `onItemError: 'skip'` ({@link Checkpoint.failedItems}): all of them
+ * (`has`, iteration, `count`), and the details of the first ones.
+ *
+ * @example
+ * ```ts
+ * const failed = (await SafeState.of(job, 'run').peekCheckpoint())?.failedItems;
+ * if (failed?.count) console.log(`${failed.count} failed:`, [...failed], failed.details[0]?.message);
+ * ```
+ */
+export interface FailedItems extends Iterable<ItemKey> {
+  /** Number of failed items. */
+  readonly count: number;
+  /** Whether the item at `index` (or, with the `key` option, with key `key`) failed. */
+  has(indexOrKey: ItemKey): boolean;
+  /** Error name, message, tries and time of the first failed items (at most 100). */
+  readonly details: readonly FailedItem[];
+}
+
+function failedView(f: FailedRecord | null): FailedItems {
+  const ranges = f ? f.ranges.map(([a, b]) => [a, b] as const) : [];
+  const keys = f?.keys ? new Set(f.keys) : null;
+  const details = Object.freeze((f?.details ?? []).map((d) => Object.freeze({ ...d })));
+  return {
+    count: f?.count ?? 0,
+    details,
+    has: (k: ItemKey) => (keys ? keys.has(k) : typeof k === 'number' && ranges.some(([a, b]) => k >= a && k <= b)),
+    *[Symbol.iterator]() {
+      if (keys) yield* keys;
+      else for (const [a, b] of ranges) for (let i = a; i <= b; i++) yield i;
+    },
+  };
+}
 
 /**
  * The set of completed item indices of a checkpoint.
@@ -52,13 +87,21 @@ export class Checkpoint {
   readonly complete: boolean;
   /** When progress was last saved. */
   readonly updatedAt: Date;
+  /**
+   * Items that failed with `onItemError: 'skip'` (empty, `count` 0, when none). They are not done
+   * (not in `completedIndices` / `completedKeys`): the next run runs them.
+   */
+  readonly failedItems: FailedItems;
 
   /** @internal */
   constructor(doc: CheckpointDoc, location: string | null = null) {
     const p = doc.progress.clone();
+    const k = doc.keys ? doc.keys.clone() : null;
+    if (doc.failed) for (const [a, b] of doc.failed.ranges) p.markUndone(a, b); // failed items are not done
+    if (doc.failed?.keys) for (const key of doc.failed.keys) k?.markUndone(key);
     this.jobName = doc.jobName;
     this.completedIndices = { has: (i: number) => p.isDone(i), get size() { return p.size; }, [Symbol.iterator]: () => p.indices() };
-    this.completedKeys = doc.keys ? doc.keys.clone().keys : null; // a view: integer keys stay ranges
+    this.completedKeys = k ? k.keys : null; // a view: integer keys stay ranges
     this.totalItems = doc.totalItems;
     this.lastFailure = doc.lastFailure;
     const inert = (text: string, root: string) => inertStored(text, root, doc.jobName, location);
@@ -70,6 +113,7 @@ export class Checkpoint {
     this.runCount = doc.runCount;
     this.complete = doc.complete;
     this.updatedAt = new Date(doc.updatedAt);
+    this.failedItems = failedView(doc.failed);
   }
 
   /** Completed / total (0..1), or `null` when the total is unknown. */

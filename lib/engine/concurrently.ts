@@ -163,6 +163,10 @@ class Pool {
           break;
         }
         if (this.failure !== null) break; // failed while the next item was read: it is not started
+        if (this.run.halted) {
+          this.fail(this.run.halted.reason, -1); // the job's signal was aborted: no further item starts
+          break;
+        }
         this.start(taken);
       }
     } finally {

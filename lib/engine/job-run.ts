@@ -48,6 +48,10 @@ export class JobRun {
   probe: ItemProbe | null = null;
   /** the error that ended `concurrently()` and the index of its item (for lastFailure) */
   concurrentFailure: { error: unknown; index: number } | null = null;
+  /** the job's `signal` option, for `currentSignal()` (see policy/job-try.ts) */
+  signal: AbortSignal | null = null;
+  /** set when the signal was aborted: no further item starts (see policy/job-try.ts) */
+  halted: { reason: unknown } | null = null;
   // the key computed by the last isDone() call, reused by begin() for the same item
   private lastKeyIndex = -1;
   private lastKeyItem: unknown = undefined;

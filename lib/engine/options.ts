@@ -2,6 +2,8 @@ import type { StateBackend, Durability } from '../backends/state-backend';
 import type { ItemKey } from '../progress/key-progress';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { MIN_SECRET_LENGTH } from '../state/keyring';
+import type { RetryOptions } from '../policy/retry-options';
+import { validatePolicyOptions } from '../policy/policy-options';
 
 /**
  * A logger for verbose output: progress lines go to `info`, problems to `warn`.
@@ -122,12 +124,35 @@ export interface SafeStateOptions<This = any> {
    * runs, naming the fix: `for await (const x of items)`. `for await` is never affected.
    */
   syncLoop?: 'warn' | 'refuse';
+  /**
+   * Retry a failed try inside the same call, after a backoff: the body is called again and resumes
+   * at the item that failed, exactly as a rerun would (done items skipped, `resumeState()`
+   * available); the call succeeds or rejects once, after at most `attempts` tries in all. The
+   * failed item's tries are saved in the checkpoint (`lastFailure.tries`), so a process killed
+   * between tries does not start counting again. Default: no retry. See docs/failures.md.
+   */
+  retry?: RetryOptions;
+  /**
+   * Cancels the job: once aborted, the job stops before its next item, saves, and the call rejects
+   * with the signal's reason; a rerun resumes there. The body reads it with `currentSignal()` to
+   * cancel its own work in flight. An already-aborted signal rejects at once, before anything is
+   * loaded or written. See docs/failures.md.
+   */
+  signal?: AbortSignal;
+  /**
+   * What an item whose tries are spent does to the job: `'stop'` (default) ends the call with its
+   * error; `'skip'` records it as failed (index or key, error, tries, time) and goes on with the next
+   * item. A job that ended with failed items rejects with `JobFailuresError` while every other item
+   * is done; the checkpoint is kept, and the next run runs only the failed items and those never
+   * reached (`Checkpoint.failedItems`; `safe-state reset --failed` forgets them). See docs/failures.md.
+   */
+  onItemError?: 'stop' | 'skip';
 }
 
 const KNOWN = new Set([
   'name', 'stateDir', 'backend', 'iterableArg', 'saveEvery', 'saveIntervalMs', 'storeResults', 'keepOnSuccess',
   'verbose', 'autoIterate', 'key', 'workers', 'chunkSize', 'leaseMs', 'completedTtlMs', 'secret', 'encrypt', 'durability',
-  'frozen', 'syncLoop',
+  'frozen', 'syncLoop', 'retry', 'signal', 'onItemError',
 ]);
 
 function fail(option: string, message: string): never {
@@ -203,6 +228,7 @@ export function validateOptions(options: unknown): SafeStateOptions {
       fail('secret', `must be a string (or a non-empty list of strings) of at least ${MIN_SECRET_LENGTH} characters`);
     }
   }
+  validatePolicyOptions(o);
   // encrypt without a secret option may still get one from SAFE_STATE_SECRET: checked at each run
   return o as SafeStateOptions;
 }

@@ -28,6 +28,10 @@ import { attachProbe } from './probe-attach';
 import { withDefaults } from '../config/job-defaults';
 import { backendLabel } from '../config/backend-url';
 import { publishItemFailed, publishJobEnd, publishJobStart } from '../observe/channels';
+import { hasPolicy, runWithPolicy } from '../policy/run-with-policy';
+import type { JobTry } from '../policy/job-try';
+import { releaseFailures } from '../policy/item-failures';
+import { publishTryOutcome } from '../policy/policy-events';
 
 /** The `lastFailure` record of an error. @internal */
 export function failureOf(error: unknown, index: number): FailureInfo {
@@ -80,12 +84,14 @@ function wrapInput(run: JobRun, info: InputInfo, input: unknown): unknown {
 /**
  * Runs one call of a job: lock, load, check the input, wrap the tracked argument, run the body with
  * the job in AsyncLocalStorage, then clear the checkpoint on success or record the failure, save,
- * and re-throw the original error unchanged.
+ * and re-throw the original error unchanged. With `retry`, `signal` or `onItemError`, each call goes through the
+ * policy runner, which runs tries of this function with `tries` (see policy/run-with-policy.ts).
  * @internal
  */
-export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
+export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown, tries?: JobTry): Promise<unknown> {
   const opts = withDefaults(def.options); // configure() fills what the job leaves out
   if (opts.workers === 'shared') return runShared(def, thisArg, args, body);
+  if (!tries && hasPolicy(opts)) return runWithPolicy(def, thisArg, args, body, runJob);
   const name = resolveJobName(def, thisArg);
   const logger = makeLogger(opts.verbose);
   const manual = opts.autoIterate === false;
@@ -113,6 +119,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     const folded: StoredRecord[] = [];
     let doc = await loadCheckpoint(backend, name, keyring, folded);
     let resuming = doc !== null && !doc.complete;
+    if (doc?.failed) releaseFailures(doc, tries?.series.firstTry === false); // an earlier call's failed items run again
     const keyed = typeof opts.key === 'function';
     if (doc && resuming) checkInput(name, doc, info, info ? args[argIndex] : undefined, keyed);
     if (!doc || !resuming) {
@@ -131,6 +138,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     if (opts.syncLoop !== undefined) writer.syncLoop = opts.syncLoop;
     const run = new JobRun(name, backend, doc, writer, logger, opts.key, opts.storeResults === true, manual, lock);
     attachProbe(run, resuming, keyring); // the test kit's, inside testJob() only
+    tries?.started(run);
     if (resuming) {
       // live objects are rebuilt (reconnect may be async) before anything is written, so a failing
       // reconnect leaves the checkpoint as it was; frozen fields and results are rebuilt on demand
@@ -180,13 +188,17 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     } catch (error) {
       stopLive?.(); // no redraw between the failure lines
       const failedAt = run.failureIndex(error);
-      if (run.inFlight >= 0) publishItemFailed(run, { index: run.inFlight, key: run.inFlightItemKey, error, tries: 1, action: 'stop' });
+      const inFlight = run.inFlight;
+      const inFlightKey = run.inFlightItemKey;
       try {
         await writer.settle();
       } catch {
         /* the failure save below writes everything */
       }
       doc.lastFailure = failureOf(error, failedAt);
+      await tries?.failed(error, failedAt, run);
+      if (tries) publishTryOutcome(run, tries, error);
+      else if (inFlight >= 0) publishItemFailed(run, { index: inFlight, key: inFlightKey, error, tries: 1, action: 'stop' });
       doc.frozenState = captureFields(thisArg, opts.frozen, keyring?.encrypt === true);
       writer.markFullDue();
       logger?.info(`'${name}' failed at item ${failedAt >= 0 ? failedAt : '-'}: ${doc.lastFailure.name}: ${doc.lastFailure.message}`);
@@ -203,6 +215,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
       unwatch();
     }
     await writer.settle();
+    await tries?.finishing(run); // onItemError 'skip': items failed in this call keep the checkpoint
     if (!manual && !run.iterated) warnNotIterated(name, argIndex, logger);
     if (opts.keepOnSuccess) {
       run.markInFlight(); // returning completes the item in flight
@@ -224,6 +237,7 @@ export async function runJob(def: JobDefinition, thisArg: unknown, args: unknown
     failure = { error };
     throw error;
   } finally {
+    tries?.ended();
     await openWriter?.close(); // the save worker of a for..of, if one was started
     await lock.release();
     if (owned) await backend.close();

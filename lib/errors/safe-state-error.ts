@@ -44,7 +44,7 @@ export function hasCode(error: unknown, code: string | undefined): boolean {
 
 const OUR_NAMES = new Set([
   'SafeStateError', 'InvalidOptionsError', 'JobLockedError', 'CheckpointCorruptError', 'InputChangedError',
-  'UnserializableStateError', 'ReconnectError', 'PartialCommitError', 'BackendError', 'NoActiveJobError',
+  'UnserializableStateError', 'ReconnectError', 'PartialCommitError', 'BackendError', 'NoActiveJobError', 'JobFailuresError',
 ]);
 function isOurName(name: string): boolean {
   return OUR_NAMES.has(name);

@@ -210,7 +210,8 @@ export function publishItemFailed(run: ObservedRun, failure: ItemFailure): void 
 
 /** What the caller of {@link publishItemRetry} knows of the retry. @internal */
 export interface ItemRetry {
-  index: number;
+  /** null when the body failed outside an item */
+  index: number | null;
   key: ItemKey | undefined;
   /** the error of the try that failed */
   error: unknown;

@@ -76,7 +76,9 @@ export interface ItemFailedMessage extends ItemMessage, ProgressCounts {
 }
 
 /** `safe-state:item:retry`: a try of an item failed and the item will be tried again after a delay. */
-export interface ItemRetryMessage extends ItemMessage {
+export interface ItemRetryMessage extends Omit<ItemMessage, 'index'> {
+  /** Position of the failed item in the job's input (0-based), or `null` when the body failed outside an item. */
+  index: number | null;
   /** The error of the try that failed. */
   error: unknown;
   /** Number of the try that failed (1 for the first). */

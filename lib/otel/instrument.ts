@@ -52,8 +52,9 @@ function jobAttributes(m: { job: string; run: number }): OtelAttributes {
   return { 'safe_state.job.name': m.job, 'safe_state.job.run': m.run };
 }
 
-function itemAttributes(m: ItemMessage): OtelAttributes {
-  const a: OtelAttributes = { 'safe_state.job.name': m.job, 'safe_state.item.index': m.index };
+function itemAttributes(m: Omit<ItemMessage, 'index'> & { index: number | null }): OtelAttributes {
+  const a: OtelAttributes = { 'safe_state.job.name': m.job };
+  if (m.index !== null) a['safe_state.item.index'] = m.index;
   if (m.key !== undefined) a['safe_state.item.key'] = m.key;
   return a;
 }

@@ -3,6 +3,7 @@ import { KeyProgress } from '../progress/key-progress';
 import type { CheckpointDoc, FailureInfo } from './checkpoint-doc';
 import { parseRangePairs } from '../progress/ranges';
 import { checkCheckpointSize, checkValueSize } from './limits';
+import { FailedRecord, type FailedJson } from './failed-items';
 
 /**
  * The checkpoint text format shared by the engine and the CLI (docs/format.md): lines, the first a
@@ -14,7 +15,7 @@ import { checkCheckpointSize, checkValueSize } from './limits';
  * - `f<index> <hash>`: the fingerprint hash of an input item (see fingerprint.ts)
  * @internal
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /**
  * Version 2 added `kn` (integer keys as ranges) to the snapshot of jobs with the `key` option. A
@@ -22,6 +23,12 @@ export const FORMAT_VERSION = 2;
  * checkpoints of jobs without `key` stay readable by older versions.
  */
 const KEYED_FORMAT_VERSION = 2;
+/**
+ * Version 3 added `failed` (items that failed with `onItemError: 'skip'`): they are marked done in
+ * the progress record while the call that failed them goes on, so a reader that does not know
+ * `failed` would take them for done. Only a snapshot that has failed items is written as version 3.
+ */
+const FAILED_FORMAT_VERSION = 3;
 
 /** A damaged or unreadable checkpoint text; `line` is 1-based. @internal */
 export class CodecError extends Error {
@@ -46,6 +53,7 @@ interface Snapshot {
   failure: FailureInfo | null;
   state: string | null;
   frozen: string | null;
+  failed?: FailedJson;
 }
 
 /** One-line snapshot of everything but the results. @internal */
@@ -60,6 +68,10 @@ export function encodeSnapshot(doc: CheckpointDoc): string {
     const k = doc.keys.toSnapshot();
     snap.kn = k.kn;
     snap.keys = k.keys;
+  }
+  if (doc.failed !== null && doc.failed.count > 0) {
+    snap.safestate = FAILED_FORMAT_VERSION;
+    snap.failed = doc.failed.toJSON();
   }
   return JSON.stringify(snap) + '\n';
 }
@@ -83,7 +95,9 @@ function checkFailure(f: unknown): f is FailureInfo | null {
   if (f === null) return true;
   if (typeof f !== 'object') return false;
   const o = f as Record<string, unknown>;
-  return (o.index === null || isInt(o.index)) && typeof o.name === 'string' && typeof o.message === 'string' && isStrOrNull(o.stack) && typeof o.at === 'string';
+  return (o.index === null || isInt(o.index)) && typeof o.name === 'string' && typeof o.message === 'string' && isStrOrNull(o.stack) && typeof o.at === 'string' &&
+    (o.tries === undefined || isInt(o.tries)) && (o.retrying === undefined || typeof o.retrying === 'boolean') &&
+    (o.key === undefined || typeof o.key === 'string' || (typeof o.key === 'number' && Number.isFinite(o.key)));
 }
 
 function decodeSnapshot(line: string): CheckpointDoc {
@@ -123,9 +137,17 @@ function decodeSnapshot(line: string): CheckpointDoc {
       throw new CodecError(1, `done keys: ${(e as Error).message}`);
     }
   }
+  let failed: FailedRecord | null = null;
+  if (s.failed !== undefined) {
+    try {
+      failed = FailedRecord.fromJSON(s.failed, keys !== null);
+    } catch (e) {
+      throw new CodecError(1, `failed items: ${(e as Error).message}`);
+    }
+  }
   return {
     jobName: s.job, totalItems: s.total, fingerprint: s.fp, runCount: s.runs, complete: s.complete, createdAt: s.created,
-    updatedAt: s.updated, progress, keys, lastFailure: s.failure, state: s.state, frozenState: s.frozen, results: new Map(),
+    updatedAt: s.updated, progress, keys, lastFailure: s.failure, state: s.state, frozenState: s.frozen, results: new Map(), failed,
   };
 }
 

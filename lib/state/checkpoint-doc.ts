@@ -1,5 +1,6 @@
 import { IndexProgress } from '../progress/index-progress';
 import type { ItemKey, KeyProgress } from '../progress/key-progress';
+import type { FailedRecord } from './failed-items';
 
 /**
  * The failure a run ended with (`lastFailure` of a {@link Checkpoint}).
@@ -21,6 +22,15 @@ export interface FailureInfo {
   stack: string | null;
   /** When it happened (ISO 8601). */
   at: string;
+  /** The failed item's key, for jobs with the `key` option (recorded with `retry`). */
+  key?: ItemKey;
+  /**
+   * With `retry`: tries of the failed item so far, this one included (a retry series a killed
+   * process left goes on counting from here).
+   */
+  tries?: number;
+  /** With `retry`: whether another try was to follow (`false`: the tries were spent, or not retryable). */
+  retrying?: boolean;
 }
 
 /**
@@ -44,6 +54,8 @@ export interface CheckpointDoc {
   frozenState: string | null;
   /** result key (JSON of the index or item key) → serialized value */
   results: Map<string, string>;
+  /** items that failed with `onItemError: 'skip'` (also marked done until the next call), or null */
+  failed: FailedRecord | null;
 }
 
 /** @internal */
@@ -51,7 +63,7 @@ export function newDoc(jobName: string, keys: KeyProgress | null): CheckpointDoc
   const now = Date.now();
   return {
     jobName, totalItems: null, fingerprint: [], runCount: 0, complete: false, createdAt: now, updatedAt: now,
-    progress: new IndexProgress(), keys, lastFailure: null, state: null, frozenState: null, results: new Map(),
+    progress: new IndexProgress(), keys, lastFailure: null, state: null, frozenState: null, results: new Map(), failed: null,
   };
 }
 

@@ -18,7 +18,7 @@ import { BackendError, CheckpointCorruptError, JobLockedError, InvalidOptionsErr
 
 describe('parseArgs', () => {
   it('takes options before or after the command, as --opt value or --opt=value', () => {
-    expect(parseArgs(['--dir', 'x', 'show', 'job', '--json'])).toEqual({ command: 'show', job: 'job', backend: { dir: 'x' }, json: true, items: null, keys: null });
+    expect(parseArgs(['--dir', 'x', 'show', 'job', '--json'])).toEqual({ command: 'show', job: 'job', backend: { dir: 'x' }, json: true, items: null, keys: null, failed: false });
     expect(parseArgs(['reset', 'job', '--items=1,5-9', '--dir=/s'])).toMatchObject({ command: 'reset', job: 'job', items: '1,5-9', backend: { dir: '/s' } });
     expect(parseArgs(['list'])).toMatchObject({ command: 'list', job: null, backend: {} });
     expect(parseArgs(['show', '--', '--odd-name'])).toMatchObject({ job: '--odd-name' });
@@ -46,7 +46,7 @@ describe('parseArgs', () => {
     [['list', '--json=yes'], '--json takes no value'],
     [['list', '--sqlite', 'f', '--mysql', 'u'], '--sqlite and --mysql cannot be combined'],
     [['reset', 'j'], 'reset needs --items LIST'],
-    [['reset', 'j', '--items', '1', '--keys', 'a'], 'reset takes --items or --keys, not both'],
+    [['reset', 'j', '--items', '1', '--keys', 'a'], 'reset takes one of --items, --keys and --failed'],
     [['show', 'j', '--items', '1'], '--items belongs to the reset command'],
     [['help', 'nope'], "unknown command 'nope'"],
   ])('%j is a usage error: %s', (argv, message) => {

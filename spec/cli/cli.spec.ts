@@ -88,6 +88,7 @@ describe('safe-state list', () => {
       readable: true,
       complete: false,
       done: 233,
+      failed: 0,
       total: 500,
       progress: 0.466,
       runs: 2,

@@ -200,3 +200,60 @@ describe('diagnostics channels without subscribers', () => {
     }
   });
 });
+
+describe('diagnostics channels with a failure policy', () => {
+  it('a retried try publishes item:retry (not item:failed); the last try that fails publishes item:failed stop', async () => {
+    const backend = new MemoryBackend();
+    const name = 'observe-retry';
+    let failures = 0;
+    class Job {
+      @SafeState({ name, backend, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1, jitter: false } })
+      async run(items: number[]) {
+        for await (const i of items) {
+          if (i === 2 && failures < 5) {
+            failures++;
+            throw new Error(`item 2 failed (${failures})`);
+          }
+        }
+      }
+    }
+    const l = listen(name);
+    try {
+      await expect(new Job().run(range(4))).rejects.toThrow('item 2 failed (3)');
+    } finally {
+      l.stop();
+    }
+    const retries = l.of<Record<string, unknown>>(SAFE_STATE_CHANNELS.itemRetry);
+    expect(retries.map((m) => ({ index: m.index, tries: m.tries, attempts: m.attempts }))).toEqual([
+      { index: 2, tries: 1, attempts: 3 },
+      { index: 2, tries: 2, attempts: 3 },
+    ]);
+    const failed = l.of<ItemFailedMessage>(SAFE_STATE_CHANNELS.itemFailed);
+    expect(failed.map((m) => ({ index: m.index, tries: m.tries, action: m.action }))).toEqual([{ index: 2, tries: 3, action: 'stop' }]);
+    // each retry is published inside its try's run, before that run's job:end
+    const order = l.events.filter((e) => /retry|failed|end/.test(e.channel)).map((e) => short(e.channel));
+    expect(order).toEqual(['item:retry', 'job:end', 'item:retry', 'job:end', 'item:failed', 'job:end']);
+  });
+
+  it("onItemError 'skip' publishes item:failed with action skip, once per skipped item", async () => {
+    const backend = new MemoryBackend();
+    const name = 'observe-skip';
+    class Job {
+      @SafeState({ name, backend, onItemError: 'skip' })
+      async run(items: number[]) {
+        for await (const i of items) if (i === 1 || i === 3) throw new Error(`bad ${i}`);
+      }
+    }
+    const l = listen(name);
+    try {
+      await expect(new Job().run(range(5))).rejects.toMatchObject({ code: 'JOB_FAILURES' });
+    } finally {
+      l.stop();
+    }
+    const failed = l.of<ItemFailedMessage>(SAFE_STATE_CHANNELS.itemFailed);
+    expect(failed.map((m) => ({ index: m.index, action: m.action }))).toEqual([
+      { index: 1, action: 'skip' },
+      { index: 3, action: 'skip' },
+    ]);
+  });
+});

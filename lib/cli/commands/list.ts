@@ -18,6 +18,7 @@ const COLUMNS: Column[] = [
   { title: 'STATUS' },
   { title: 'PROGRESS' },
   { title: 'DONE', right: true },
+  { title: 'FAILED', right: true },
   { title: 'RUNS', right: true },
   { title: 'LAST UPDATE' },
   { title: 'LAST FAILURE', shrink: true },
@@ -29,9 +30,20 @@ function unreadableDetail(e: SafeStateError): string {
   return i >= 0 ? e.message.slice(i + ' is unreadable: '.length) : e.message;
 }
 
+/** The FAILED column's index: shown only when a job has failed items (`onItemError: 'skip'`). */
+const FAILED_COLUMN = COLUMNS.findIndex((c) => c.title === 'FAILED');
+
+/** The table of `list`: without the FAILED column when no job has failed items. @internal */
+export function listTable(entries: JobEntry[], maxWidth: number | undefined): string {
+  const rows = entries.map(jobRow);
+  if (entries.some((e) => e.readable && e.failed > 0)) return renderTable(COLUMNS, rows, maxWidth);
+  const without = <T>(a: readonly T[]) => a.filter((_, i) => i !== FAILED_COLUMN);
+  return renderTable(without(COLUMNS), rows.map(without), maxWidth);
+}
+
 /** The cells of one job's row. @internal */
 export function jobRow(e: JobEntry): string[] {
-  if (!e.readable) return [e.job, 'unreadable', '', '', '', '', truncate(unreadableDetail(e.error), 80)];
+  if (!e.readable) return [e.job, 'unreadable', '', '', '', '', '', truncate(unreadableDetail(e.error), 80)];
   const f = e.lastFailure;
   const failure = f ? truncate(`${f.index !== null ? `item ${f.index}: ` : ''}${f.name}: ${f.message}`, 80) : '-';
   return [
@@ -39,6 +51,7 @@ export function jobRow(e: JobEntry): string[] {
     e.complete ? 'complete' : 'incomplete',
     `${progressBar(e.progress, BAR_WIDTH)} ${percentText(e.progress).padStart(4)}`,
     `${e.done}/${e.total ?? '?'}`,
+    e.failed > 0 ? String(e.failed) : '-',
     String(e.runs),
     formatTime(e.updatedAt),
     failure,
@@ -69,7 +82,7 @@ export async function listCommand({ args, selected, io }: CommandContext): Promi
   } else if (entries.length === 0) {
     io.stdout.write(`no checkpoints in ${terminalText(selected.where)}\n`);
   } else {
-    io.stdout.write(renderTable(COLUMNS, entries.map(jobRow), io.stdout.isTTY ? io.stdout.columns : undefined));
+    io.stdout.write(listTable(entries, io.stdout.isTTY ? io.stdout.columns : undefined));
   }
   if (unreadable > 0) {
     io.stderr.write(`safe-state: ${unreadable} checkpoint${unreadable > 1 ? 's are' : ' is'} unreadable; 'safe-state show <job>' tells why, 'safe-state clear <job>' deletes one\n`);

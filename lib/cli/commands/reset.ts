@@ -34,7 +34,14 @@ async function reset(ctx: CommandContext, job: string): Promise<Done> {
   const doc = before.doc; // `before` keeps the figures read; `doc` is changed below
   let outcome: ResetOutcome;
   let named: string;
-  if (args.items !== null) {
+  if (args.failed) {
+    // the failed items stay marked done: forgotten, not rerun
+    const n = doc.failed?.count ?? 0;
+    doc.failed = null;
+    if (n > 0) doc.updatedAt = Date.now();
+    outcome = { reset: n, named: n };
+    named = 'failed items';
+  } else if (args.items !== null) {
     if (doc.keys) throw new UsageError(`job '${job}' resumes by key (the key option): name its items with --keys, not --items`);
     const ranges = parseItemRanges(args.items);
     const last = ranges[ranges.length - 1][1];
@@ -78,6 +85,7 @@ export async function resetCommand(ctx: CommandContext): Promise<number> {
   const { args, selected, io } = ctx;
   const job = await resolveJob(selected, args.job!);
   const { before, after, outcome, named } = await withJobLock(ctx, job, () => reset(ctx, job));
+  if (args.failed) return reportForgotten(ctx, job, outcome.reset, after);
   if (args.json) {
     io.stdout.write(printJson({
       job,
@@ -100,5 +108,17 @@ export async function resetCommand(ctx: CommandContext): Promise<number> {
   text += `: now ${after.done}/${after.total ?? '?'} done; the next run processes ${outcome.reset === 1 ? 'it' : 'them'} again`;
   if (before.complete) text += ' (the job was complete; its checkpoint is resumable again)';
   io.stdout.write(text + '\n');
+  return ExitCode.OK;
+}
+
+/** What `reset --failed` prints: the failed items forgotten (they stay done; the next run skips them). */
+function reportForgotten({ args, io }: CommandContext, job: string, forgotten: number, after: JobReport): number {
+  if (args.json) {
+    io.stdout.write(printJson({ job, forgotten, done: after.done, total: after.total, complete: after.complete, nextItem: firstUndone(after) }));
+  } else if (forgotten === 0) {
+    io.stdout.write(`nothing to forget: job '${terminalText(job)}' has no failed items\n`);
+  } else {
+    io.stdout.write(`forgot ${forgotten} failed item${forgotten === 1 ? '' : 's'} of job '${terminalText(job)}': ${forgotten === 1 ? 'it counts' : 'they count'} as done now (${after.done}/${after.total ?? '?'}); the next run does not run ${forgotten === 1 ? 'it' : 'them'}\n`);
+  }
   return ExitCode.OK;
 }

@@ -6,7 +6,7 @@ import { JobNotFoundError } from '../cli-errors';
 import { readJob, type JobReport } from '../read-job';
 import { resolveJob } from '../resolve-job';
 import { displayPath, formatAgo, formatTime, truncate } from '../format';
-import { doneKeysText, doneRangesText, firstUndone } from '../job-details';
+import { doneKeysText, doneRangesText, failedItemsText, firstUndone, progressOf } from '../job-details';
 import { jobDetailJson, printJson } from '../json-output';
 import type { CommandContext } from '../context';
 import { redactForDisplay } from '../redacted';
@@ -44,10 +44,15 @@ export function renderShow(r: JobReport, now: Date): string {
   if (r.location) out += field('checkpoint', terminalText(displayPath(r.location)));
   out += field('status', statusText(r));
   out += field('progress', `${progressBar(r.progress, 30)} ${percentText(r.progress)}  ${r.done}/${r.total ?? '?'} items done`);
+  const done = progressOf(doc);
   if (r.keyed) {
-    out += field('done keys', doneKeysText(doc.keys!, 20));
+    out += field('done keys', doneKeysText(done.keys!, 20));
   } else {
-    out += field('done items', truncate(doneRangesText(doc.progress), 300) || 'none');
+    out += field('done items', truncate(doneRangesText(done.progress), 300) || 'none');
+  }
+  if (r.failed > 0) {
+    const first = doc.failed!.details.slice(0, 5).map((d) => `${d.key !== undefined ? JSON.stringify(d.key) : `item ${d.index}`}: ${d.name}: ${d.message} (${d.tries} ${d.tries === 1 ? 'try' : 'tries'})`);
+    out += field('failed items', `${failedItemsText(doc, 20)}\n${terminalLines(first.join('\n'))}${r.failed > first.length ? `\n… (${r.failed - first.length} more)` : ''}\nthe next run runs them again; 'safe-state reset --failed' forgets them`);
   }
   out += field('runs', `${r.runs} started`);
   out += field('started', `${formatTime(r.createdAt)} (${formatAgo(r.createdAt, now)})`);
