@@ -22,7 +22,9 @@ import { phaseHook } from '../util/test-phase';
  * - **Durability.** With `saveEvery: 1` (the default) an item's slot is given to a new item only once
  *   its completion is saved: a crash repeats at most the `limit` items in flight (see
  *   docs/resume.md). Saves are serialized, one at a time; completions that arrive while a save is
- *   running are written together by the next one. With `saveEvery: N`, at most N − 1 more.
+ *   running (on FileBackend with durability 'strict': while its fdatasync is in flight, the event
+ *   loop running other items meanwhile) are written together by the next one (group commit).
+ *   With `saveEvery: N`, at most N − 1 more.
  * - **Order.** Items are started in input order; callbacks overlap and finish in any order.
  * - **Keys.** With the `key` option, an item whose key is done or already in flight (a duplicate
  *   key in the input) is skipped: each key runs at most once.
@@ -112,7 +114,7 @@ class SaveQueue {
       .then(() => new Promise<void>((resolve) => nextTurn(resolve)))
       .then(() => {
         if (this.open === save) this.open = null; // marks from now on wait for the next save
-        return this.writer.flush();
+        return this.writer.flushGrouped();
       });
     this.open = save;
     this.last = save.catch(() => undefined);
