@@ -113,7 +113,7 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
   ];
 
   const modules = [
-    { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry): loaded at the first lock' },
+    { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry): what the first lock loaded before lock-dir.ts (no longer loaded)' },
     { module: 'devalue', id: 'devalue alone (ESM, through require(esm)); dist/index.js bundles it since it broke jest users' },
     { module: 'node:crypto', id: 'node:crypto' },
     { module: build.distIndex, id: 'safe-state dist/index.js (the bundle; the two above load later)' },

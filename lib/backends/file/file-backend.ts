@@ -52,7 +52,8 @@ const STRICT: WriteOptions = { durability: 'strict' };
  * checksummed records, compacted by atomic replacement (write a temporary file, fsync, rename,
  * fsync the directory). A crash at any instant leaves a readable file holding every record that had
  * counted; a torn last record is dropped on load. Files are created 0600 and the directory 0700.
- * Runs of one job are excluded with proper-lockfile. See docs/format.md for the format.
+ * Runs of one job are excluded with a lock directory (`<file>.lock`, one `mkdir`). See docs/format.md
+ * for the format.
  *
  * @example
  * ```ts
@@ -267,7 +268,7 @@ export class FileBackend extends StateBackend {
   }
 
   /**
-   * Takes the job's lock (`<file>.lock`, proper-lockfile). A holder on this host whose process is
+   * Takes the job's lock (`<file>.lock`, a directory made with one `mkdir`). A holder on this host whose process is
    * gone is taken over at once; a holder on another host when its heartbeat is older than `staleMs`.
    * @param jobName - the job
    * @param holder - who asks
