@@ -105,7 +105,11 @@ class SaveQueue {
   private open: Promise<void> | null = null;
   private last: Promise<void> = Promise.resolve();
 
-  constructor(private readonly writer: ProgressWriter) {}
+  /** @param grouped - whether saves go through {@link ProgressWriter.flushGrouped} (limit > 1: there is something to share) */
+  constructor(
+    private readonly writer: ProgressWriter,
+    private readonly grouped: boolean,
+  ) {}
 
   /** Resolves once a save that started after this call has finished (the caller's marks are in it). */
   request(): Promise<void> {
@@ -114,7 +118,7 @@ class SaveQueue {
       .then(() => new Promise<void>((resolve) => nextTurn(resolve)))
       .then(() => {
         if (this.open === save) this.open = null; // marks from now on wait for the next save
-        return this.writer.flushGrouped();
+        return this.grouped ? this.writer.flushGrouped() : this.writer.flush();
       });
     this.open = save;
     this.last = save.catch(() => undefined);
@@ -137,7 +141,7 @@ class Pool {
     private readonly inFlight: Set<number>,
   ) {
     this.keysInFlight = run.keyFn ? new Set() : null;
-    this.saves = new SaveQueue(run.writer);
+    this.saves = new SaveQueue(run.writer, limit > 1);
   }
 
   async process(): Promise<void> {
