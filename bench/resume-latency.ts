@@ -15,7 +15,7 @@ export const JOB = { name: 'bench-resume-latency', items: 10_000, resumeAt: 5_00
 /** The bare start compared with: node itself, printing one line. */
 export const BARE_SCRIPT = "process.stdout.write(JSON.stringify({ scriptMs: performance.now() }) + '\\n')";
 /** Target: a resume in a fresh process costs at most this much (µs) over a bare node start. */
-export const RESUME_LATENCY_TARGET_US = 50_000;
+export const RESUME_LATENCY_TARGET_US = 30_000;
 
 export interface Timed {
   /** spawn() to the first line on the child's stdout, ms (parent clock) */

@@ -31,7 +31,7 @@
  *    in-process, MemoryBackend: the engine's own work): skipping is O(1). Target ratio <= 1.2.
  * 8. Resume latency: spawning a process to its first resumed item (plain node running the built
  *    package, dist/index.js as `npm run build` makes it, and the library bundled into the
- *    application), against a bare `node -e` start in the same rounds. Target <= 50 ms over the
+ *    application), against a bare `node -e` start in the same rounds. Target <= 30 ms over the
  *    bare start. With a breakdown: the previous one-module-per-file layout for comparison, the
  *    child's own clock, the same steps done cold one by one, and what loading each dependency
  *    alone costs.
