@@ -36,6 +36,16 @@ export const CHART_GROUPS: { title: string; limitOf: string; limitLabel: string;
     ],
   },
   {
+    title: "FileBackend 'strict', concurrently with a 1 ms body: µs per durable item (group commit)",
+    limitOf: 'group-commit-limit-1',
+    limitLabel: 'limit: 1 ms timer + write 30 B + fdatasync, one item at a time',
+    bars: [
+      { id: 'group-commit-limit-1', label: 'safe-state, limit 1' },
+      { id: 'group-commit-limit-8', label: 'safe-state, limit 8' },
+      { id: 'group-commit-limit-32', label: 'safe-state, limit 32' },
+    ],
+  },
+  {
     title: "FileBackend, durability 'process' (survives kill -9), saveEvery 1",
     limitOf: 'file-process-for-of',
     limitLabel: 'limit: write 30 B',

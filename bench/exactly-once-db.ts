@@ -41,6 +41,9 @@ export function openSoakDatabase(dialect: SoakDialect, where: string): SoakDatab
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mysql = require('mysql2/promise') as typeof import('mysql2/promise');
     const pool = mysql.createPool({ uri: where, connectionLimit: 6 });
+    // a connection that loses its server emits 'error': the query that needed it rejects, and the
+    // event alone must not end the soak
+    pool.on('connection', (c) => (c as unknown as NodeJS.EventEmitter).on('error', () => undefined));
     return {
       conn: pool,
       insertEffect: async (h, table, item) => void (await (h as PromiseQueryable).query(`INSERT INTO ${table} (item) VALUES (?)`, [item])),

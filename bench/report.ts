@@ -128,6 +128,8 @@ export interface Report {
   resumeLatency?: ResumeLatencyDetail;
   /** rows that could not be measured, and why (in the table as `skipped: <reason>`) */
   skipped?: SkippedRow[];
+  /** sections that started and failed, and why (in the table as `FAILED: <reason>`; each counts as a miss) */
+  failed?: SkippedRow[];
   /** 4 shared workers vs. 1 (the `shared` section) */
   sharedWorkers?: SharedWorkersReport;
   /** whether every target was met (skipped rows aside) */
@@ -166,7 +168,7 @@ export function makeReport(run: RunInfo, measurements: Measurement[], fixedCosts
     ratios: Object.fromEntries(measurements.map((m) => [m.id, m.ratio])),
     fixedCosts,
     ...extra,
-    allPass: measurements.every((m) => m.pass) && (extra.sharedWorkers?.rows ?? []).every((x) => x.pass),
+    allPass: measurements.every((m) => m.pass) && (extra.sharedWorkers?.rows ?? []).every((x) => x.pass) && (extra.failed ?? []).length === 0,
   };
 }
 
@@ -246,6 +248,7 @@ export function formatReport(r: Report): string {
           m.pass ? 'PASS' : '** MISS **',
         ]),
         ...(r.skipped ?? []).map((s) => [s.label, '-', '-', '-', '-', '-', '-', '-', `skipped: ${s.reason}`]),
+        ...(r.failed ?? []).map((s) => [s.label, '-', '-', '-', '-', '-', '-', '-', `** FAILED: ${s.reason} **`]),
       ],
       new Set([2, 4, 5, 6]),
     ),
@@ -273,7 +276,7 @@ export function formatReport(r: Report): string {
   }
   for (const note of r.notes ?? []) out.push(`note: ${note}`);
   if (r.notes?.length) out.push('');
-  const missed = [...r.measurements.filter((m) => !m.pass).map((m) => m.id), ...(r.sharedWorkers?.rows ?? []).filter((x) => !x.pass).map((x) => x.id)];
+  const missed = [...r.measurements.filter((m) => !m.pass).map((m) => m.id), ...(r.sharedWorkers?.rows ?? []).filter((x) => !x.pass).map((x) => x.id), ...(r.failed ?? []).map((f) => f.id)];
   const skipped = r.skipped?.length ? ` (${r.skipped.length} row(s) skipped)` : '';
   out.push((missed.length === 0 ? 'all targets met' : `MISSED ${missed.length} target(s): ${missed.join(', ')}`) + skipped);
   return out.join('\n');

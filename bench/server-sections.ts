@@ -28,6 +28,7 @@ import { interleave, measurement, progress, range, timed } from './measure';
 import { mysqlUpsertUs, pgUpsertUs, redisSetUs, sqliteUpsertUs } from './server-baselines';
 import { median, min, rotation } from './stats';
 import type { FixedCost, Measurement, SkippedRow, Target } from './report';
+import { guarded, reasonOf, type FailedRow } from './failed-rows';
 import { measureSharedWorkers, type SharedWorkersConfig, type SharedWorkersRow } from './shared-workers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -56,12 +57,14 @@ export interface ServerResults {
   skipped: SkippedRow[];
   /** 4 shared workers vs. 1, on Redis and MariaDB (empty when not asked or no server) */
   sharedWorkers: SharedWorkersRow[];
+  /** sections that started and failed midway (a server that went away), and why */
+  failed: FailedRow[];
 }
 
 const TARGET: Target = { metric: 'ratio', op: '<=', value: 1.3 };
 
 /** One backend's section: its jobs against its baseline, and its fixed cost. */
-interface Section {
+export interface Section {
   id: string;
   label: string;
   backend: StateBackend;
@@ -82,6 +85,15 @@ const ROWS: Record<ServerKind | 'sqlite', { id: string; label: string }[]> = {
     { id: 'sqlite-for-of', label: 'SQL sqlite saveEvery 1, for..of' },
   ],
 };
+
+/**
+ * Measures one backend's rows; when it fails midway (its server went away, a driver error) its rows
+ * become failed rows that say why, and the run goes on.
+ */
+export async function measureGuarded(s: Section, rounds: number, failed: FailedRow[]): Promise<Measurement[]> {
+  const [first] = ROWS[s.id as keyof typeof ROWS];
+  return (await guarded(first.id, first.label, failed, () => measureSection(s, rounds))) ?? [];
+}
 
 async function measureSection(s: Section, rounds: number): Promise<Measurement[]> {
   const jobs = backendJobs(s.backend, s.id);
@@ -139,6 +151,7 @@ async function redisSection(url: string, cfg: ServerConfig): Promise<Section> {
 async function mysqlSection(url: string, cfg: ServerConfig, data: string): Promise<Section> {
   const mysql = require('mysql2') as typeof import('mysql2');
   const conn: Connection = mysql.createConnection(url);
+  conn.on('error', () => undefined); // a lost server fails the query that needed it; the event alone must not end the run
   const backend = new SqlBackend(conn, { table: 'bench_checkpoints' });
   await backend.save('bench-warm-up', 'x\n'); // creates the table the baseline writes to
   return {
@@ -156,9 +169,13 @@ async function mysqlSection(url: string, cfg: ServerConfig, data: string): Promi
   };
 }
 
-async function pgSection(url: string, cfg: ServerConfig, data: string): Promise<Section> {
+/** PostgreSQL's section over one pg `Client` (named `safe-state-bench` in `pg_stat_activity`). */
+export async function pgSection(url: string, cfg: Pick<ServerConfig, 'sqlItems'>, data: string): Promise<Section> {
   const pg = require('pg') as typeof import('pg');
-  const client: Client = new pg.Client({ connectionString: url });
+  const client: Client = new pg.Client({ connectionString: url, application_name: 'safe-state-bench' });
+  // pg emits 'error' when the server ends the connection ('Connection terminated unexpectedly'):
+  // the query that needed it rejects, and the event alone must not end the run
+  client.on('error', () => undefined);
   await client.connect();
   const backend = new SqlBackend(client, { table: 'bench_checkpoints' });
   await backend.save('bench-warm-up', 'x\n');
@@ -172,7 +189,7 @@ async function pgSection(url: string, cfg: ServerConfig, data: string): Promise<
     forOf: false,
     close: async () => {
       await backend.close();
-      await client.end();
+      await client.end().catch(() => undefined);
     },
   };
 }
@@ -195,11 +212,6 @@ async function sqliteSection(dir: string, cfg: ServerConfig, data: string): Prom
       db.close();
     },
   };
-}
-
-/** The first line of an error's message. */
-function reasonOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 /**
@@ -241,17 +253,30 @@ export async function serverSections(root: string, sqliteDir: string, cfg: Serve
     }
     const measurements: Measurement[] = [];
     const fixedCosts: FixedCost[] = [];
-    for (const s of sections) measurements.push(...(await measureSection(s, cfg.rounds)));
-    progress(`server backends, fixed cost: ${sections.length} backends x ${cfg.fixedReps} reps`);
-    for (const i of rotation(sections.length, 0)) fixedCosts.push(await fixedCost(sections[i], cfg.fixedReps));
+    const failed: FailedRow[] = [];
+    const alive = new Set<Section>();
+    for (const s of sections) {
+      const before = failed.length;
+      measurements.push(...(await measureGuarded(s, cfg.rounds, failed)));
+      if (failed.length === before) alive.add(s);
+    }
+    const measured = sections.filter((s) => alive.has(s));
+    progress(`server backends, fixed cost: ${measured.length} backends x ${cfg.fixedReps} reps`);
+    for (const i of rotation(measured.length, 0)) {
+      const s = measured[i];
+      const f = await guarded(`${s.id}-1`, `${s.label}, fixed cost`, failed, () => fixedCost(s, cfg.fixedReps));
+      if (f) fixedCosts.push(f);
+    }
     const sharedWorkers: SharedWorkersRow[] = [];
     if (parts.shared) {
       for (const [kind, label] of [['redis', 'Redis'], ['mysql', 'SQL mysql (MariaDB)']] as const) {
         const url = servers[kind].url;
-        if (url !== null) sharedWorkers.push(await measureSharedWorkers(kind, label, url, cfg.shared, path.join(sqliteDir, `shared-${kind}`)));
+        if (url === null) continue;
+        const row = await guarded(`${kind}-shared-4`, `${label}: 4 shared workers vs 1`, failed, () => measureSharedWorkers(kind, label, url, cfg.shared, path.join(sqliteDir, `shared-${kind}`)));
+        if (row) sharedWorkers.push(row);
       }
     }
-    return { measurements, fixedCosts, skipped, sharedWorkers };
+    return { measurements, fixedCosts, skipped, sharedWorkers, failed };
   } finally {
     for (const s of sections) await s.close().catch(() => undefined);
     servers.stop();

@@ -23,7 +23,9 @@ import { noteItemStart, publishItemFailed } from '../observe/channels';
  * - **Durability.** With `saveEvery: 1` (the default) an item's slot is given to a new item only once
  *   its completion is saved: a crash repeats at most the `limit` items in flight (see
  *   docs/resume.md). Saves are serialized, one at a time; completions that arrive while a save is
- *   running are written together by the next one. With `saveEvery: N`, at most N − 1 more.
+ *   running (on FileBackend with durability 'strict': while its fdatasync is in flight, the event
+ *   loop running other items meanwhile) are written together by the next one (group commit).
+ *   With `saveEvery: N`, at most N − 1 more.
  * - **Order.** Items are started in input order; callbacks overlap and finish in any order.
  * - **Keys.** With the `key` option, an item whose key is done or already in flight (a duplicate
  *   key in the input) is skipped: each key runs at most once.
@@ -104,7 +106,11 @@ class SaveQueue {
   private open: Promise<void> | null = null;
   private last: Promise<void> = Promise.resolve();
 
-  constructor(private readonly writer: ProgressWriter) {}
+  /** @param grouped - whether saves go through {@link ProgressWriter.flushGrouped} (limit > 1: there is something to share) */
+  constructor(
+    private readonly writer: ProgressWriter,
+    private readonly grouped: boolean,
+  ) {}
 
   /** Resolves once a save that started after this call has finished (the caller's marks are in it). */
   request(): Promise<void> {
@@ -113,7 +119,7 @@ class SaveQueue {
       .then(() => new Promise<void>((resolve) => nextTurn(resolve)))
       .then(() => {
         if (this.open === save) this.open = null; // marks from now on wait for the next save
-        return this.writer.flush();
+        return this.grouped ? this.writer.flushGrouped() : this.writer.flush();
       });
     this.open = save;
     this.last = save.catch(() => undefined);
@@ -136,7 +142,7 @@ class Pool {
     private readonly inFlight: Set<number>,
   ) {
     this.keysInFlight = run.keyFn ? new Set() : null;
-    this.saves = new SaveQueue(run.writer);
+    this.saves = new SaveQueue(run.writer, limit > 1);
   }
 
   async process(): Promise<void> {

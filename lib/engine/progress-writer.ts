@@ -34,6 +34,8 @@ export class ProgressWriter {
   private readonly canAppend: boolean;
   /** durability of the job's writes (also used for its `@Idempotent` records) */
   readonly writeOptions: WriteOptions;
+  /** whether {@link ProgressWriter.flushGrouped} appends asynchronously (group commit) */
+  private readonly grouped: boolean;
   private sinceSave = 0;
   private lastSaveAt = Date.now();
   private appended = 0;
@@ -64,6 +66,7 @@ export class ProgressWriter {
     this.sync = typeof backend.saveSync === 'function';
     this.canAppend = this.sync ? typeof backend.appendSync === 'function' : typeof backend.append === 'function';
     this.writeOptions = { durability };
+    this.grouped = this.sync && this.canAppend && durability === 'strict' && typeof backend.append === 'function';
   }
 
   /** Counts one completion; true when a save is due. */
@@ -216,6 +219,20 @@ export class ProgressWriter {
     this.chain = next.catch(() => undefined);
     await next;
     this.rethrowBackground();
+  }
+
+  /**
+   * {@link ProgressWriter.flush} for `concurrently()`: with durability 'strict' and a backend that can
+   * also append asynchronously (FileBackend), the write goes through `append`, so the event loop
+   * keeps running item bodies while the fdatasync is in flight, and the completions that arrive
+   * meanwhile share the next one (group commit). Resolves when the write counts.
+   */
+  async flushGrouped(): Promise<void> {
+    if (!this.grouped) return this.flush();
+    this.rethrowBackground();
+    const next = this.chain.then(() => this.writeAsync());
+    this.chain = next.catch(() => undefined);
+    await next;
   }
 
   /** Waits for background writes (used before the final save of a run). */

@@ -6,7 +6,8 @@ import { TS_NODE, tempDir } from '../helpers';
 /**
  * What importing safe-state loads: the dependencies a resumed job does not need before its first
  * item stay unloaded until something needs them (they cost start-up time: docs/benchmarks.md).
- * proper-lockfile: at the first FileBackend lock; devalue: at the first value to (de)serialize;
+ * proper-lockfile (with graceful-fs, retry, signal-exit): never, a FileBackend lock is one `mkdir`
+ * of its own (lib/backends/file/lock-dir.ts); devalue: at the first value to (de)serialize;
  * reflect-metadata: never by safe-state itself (used when the application loaded it). @opentelemetry/api:
  * never by importing safe-state or safe-state/otel (only by `instrument()` without `api`).
  */
@@ -45,13 +46,13 @@ describe('dependencies load when needed', () => {
     expect(loaded).toEqual([]);
   });
 
-  it('a FileBackend job loads proper-lockfile (and what it brings), not devalue', () => {
+  it('a FileBackend job loads none of them (its lock is a mkdir of its own, not proper-lockfile)', () => {
     const dir = tempDir('safe-state-lazy-deps-');
     const loaded = loadedAfter(`
         const lib = require(${JSON.stringify(LIB)});
       await lib.safeState(async (xs: number[]) => { for (const x of xs) void x; }, { name: 'lazy-deps-file', stateDir: ${JSON.stringify(dir)} })([1, 2, 3]);
     `);
-    expect(loaded).toEqual(['graceful-fs', 'proper-lockfile', 'signal-exit']);
+    expect(loaded).toEqual([]);
   });
 
   it('devalue loads with the first checkpoint() state', () => {

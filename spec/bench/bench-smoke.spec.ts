@@ -40,6 +40,9 @@ const IDS = [
   'file-process-for-await',
   'file-process-signed-for-of',
   'file-process-encrypted-for-of',
+  'group-commit-limit-1',
+  'group-commit-limit-8',
+  'group-commit-limit-32',
   'memory-overhead',
   'redis-for-await',
   'mysql-for-await',
@@ -119,8 +122,9 @@ describe('benchmark smoke run (bench/run.ts --quick --json)', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     for (const text of ['limit: write 30 B + fdatasync', 'limit: write 30 B', 'limit: the undecorated loop', 'limit: Redis SET 30 B', 'limit: one autocommit upsert', 'DBOS Transact']) expect(svg).toContain(text);
-    expect((svg.match(/<rect [^>]*fill="#1a73e8"><title>/g) ?? []).length).toBe(10); // the engine bars: five File/Memory, five Redis/SQL
+    expect((svg.match(/<rect [^>]*fill="#1a73e8"><title>/g) ?? []).length).toBe(13); // the engine bars: five File/Memory, three group commit, five Redis/SQL
     expect(report.skipped).toEqual([]);
+    expect(report.failed).toEqual([]);
   });
 
   it('reports the per-run fixed costs', () => {

@@ -106,6 +106,7 @@ export function runChild(cfg: CrashChildConfig | object, opts: RunChildOptions =
     pipe.on('data', (chunk: Buffer) => {
       for (const b of chunk.toString('latin1')) {
         phases += b;
+        if (b === 'E') continue; // an item's effect (the child's `effectPhase`): in `phases` only
         if (!'BSFD'.includes(b)) {
           reject(new Error(`unexpected phase byte ${JSON.stringify(b)}`));
           continue;

@@ -1,21 +1,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type * as Lockfile from 'proper-lockfile';
 import type { BackendLock, LockHolder } from '../lock';
 import { holderIsDead } from '../lock';
 import { JobLockedError } from '../../errors/job-locked-error';
 import { BackendError } from '../../errors/backend-error';
 import { startHeartbeat, stopHeartbeat } from './heartbeat';
 import { readNoFollowSync, writeNewFileSync } from './no-follow';
+import { makeLockDir, removeLockDir } from './lock-dir';
 
 /**
- * proper-lockfile's own staleness and refresh are switched off (a stale time of 12 days): they are
- * timer-driven, so a synchronous loop body could let the lock look stale to a second process on the
- * same host. Liveness is judged from the owner record instead: same host → is the pid alive with the
- * same start time; other host → is the owner file's heartbeat (touched from a worker thread) recent.
+ * The lock directory (lock-dir.ts) has no staleness of its own: timer-driven staleness would let a
+ * synchronous loop body make the lock look stale to a second process on the same host. Liveness is
+ * judged from the owner record instead: same host → is the pid alive with the same start time;
+ * other host → is the owner file's heartbeat (touched from a worker thread) recent.
  */
-const PROPER_LOCKFILE_STALE = 2 ** 30;
 /** A lock directory without an owner record younger than this is being taken right now. */
 const OWNERLESS_GRACE_MS = 5_000;
 
@@ -25,17 +24,6 @@ export interface FileLockOptions {
   staleMs: number;
   /** Warnings (a lock lost to a takeover). */
   warn: (message: string) => void;
-}
-
-let lockfileModule: typeof Lockfile | undefined;
-/**
- * proper-lockfile, loaded at the first lock: importing safe-state (or using a Memory, Redis or SQL
- * backend, or only reading checkpoints) then costs neither its load time (it brings graceful-fs,
- * which patches `fs`, retry and signal-exit) nor the process-wide exit and signal handlers that
- * signal-exit installs when it is loaded.
- */
-function lockfile(): typeof Lockfile {
-  return (lockfileModule ??= require('proper-lockfile') as typeof Lockfile);
 }
 
 function readOwner(ownerFile: string): { holder: LockHolder; heartbeat: number } | null {
@@ -57,14 +45,10 @@ function breakLock(lockDir: string): void {
   fs.rmSync(aside, { recursive: true, force: true });
 }
 
-async function acquire(file: string, lockDir: string, options: FileLockOptions): Promise<() => Promise<void>> {
-  return lockfile().lock(file, {
-    realpath: false,
-    lockfilePath: lockDir,
-    stale: PROPER_LOCKFILE_STALE,
-    retries: 0,
-    onCompromised: (err) => options.warn(`lock of ${file} was taken over by another process: ${err.message}`),
-  });
+/** Makes the lock directory (throws an `ELOCKED` error when it exists); answers its release. */
+function acquire(lockDir: string): () => Promise<void> {
+  makeLockDir(lockDir);
+  return async () => removeLockDir(lockDir);
 }
 
 let claimCounter = 0;
@@ -177,7 +161,7 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
       throw new BackendError(`cannot lock ${file}: cannot write ${claim}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      release = await acquire(file, lockDir, options);
+      release = acquire(lockDir);
       break;
     } catch (e) {
       removeQuietly(claim);
@@ -226,7 +210,7 @@ export async function lockFile(file: string, jobName: string, holder: LockHolder
     releaseSync: () => {
       if (!releaseSync()) return;
       try {
-        lockfile().unlockSync(file, { realpath: false, lockfilePath: lockDir });
+        removeLockDir(lockDir);
       } catch {
         /* the directory is gone already (moved aside), or was taken over: not ours to remove */
       }
