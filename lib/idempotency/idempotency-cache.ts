@@ -1,7 +1,8 @@
 import type { StateBackend, Durability } from '../backends/state-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
-import { cacheStore, defaultFileBackend } from './store-registry';
+import { cacheStore, cacheStoreName, defaultFileBackend } from './store-registry';
+import { claimsOf, type KeyClaims } from './key-claims';
 import { scopedBackend } from '../config/scoped-backend';
 
 /**
@@ -62,6 +63,8 @@ function checkKey(key: unknown): string {
 }
 
 const stores = new WeakMap<IdempotencyCache, KeyStore>();
+/** The per-key claims of a cache's backend (Redis, SQL), or null (a store used under a lease). */
+const claimsByCache = new WeakMap<IdempotencyCache, KeyClaims | null>();
 
 /** The store behind a cache. @internal */
 export function storeOf(cache: IdempotencyCache): KeyStore {
@@ -113,6 +116,7 @@ export class IdempotencyCache {
     this.durability = o.durability ?? 'strict';
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     stores.set(this, cacheStore(this.backend, this.name));
+    claimsByCache.set(this, claimsOf(this.backend));
   }
 
   private async use<T>(fn: (store: KeyStore) => T | Promise<T>): Promise<T> {
@@ -135,6 +139,8 @@ export class IdempotencyCache {
    */
   seen(key: string): Promise<boolean> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.read(cacheStoreName(this.name), `m${k}`).then((v) => v !== null);
     const store = storeOf(this);
     if (store.tryPin()) {
       // the hot path: the cache is in use by this process already, the answer is in memory
@@ -159,6 +165,8 @@ export class IdempotencyCache {
    */
   mark(key: string): Promise<void> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.put(cacheStoreName(this.name), `m${k}`, '', this.ttlMs);
     const expires = this.ttlMs === undefined ? 0 : Date.now() + this.ttlMs;
     return this.use((s) => s.mark(k, expires, this.durability));
   }
@@ -173,6 +181,8 @@ export class IdempotencyCache {
    */
   delete(key: string): Promise<boolean> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.remove(cacheStoreName(this.name), `m${k}`);
     return this.use((s) => s.unmark(k, this.durability));
   }
 
@@ -184,6 +194,8 @@ export class IdempotencyCache {
    * ```
    */
   clear(): Promise<void> {
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.clear(cacheStoreName(this.name));
     return this.use((s) => s.clear(this.durability));
   }
 
@@ -197,6 +209,7 @@ export class IdempotencyCache {
    * ```
    */
   close(): Promise<void> {
+    if (claimsByCache.get(this)) return Promise.resolve(); // per-key claims: nothing is held between calls
     return storeOf(this).close();
   }
 

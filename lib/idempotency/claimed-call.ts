@@ -1,0 +1,89 @@
+import { newToken } from '../backends/shared-chunk-codec';
+import { JobLockedError } from '../errors/job-locked-error';
+import type { KeyClaims } from './key-claims';
+
+/** Calls of this process running under a claim, by claims object then `store\0key` (same-process waiters await them instead of polling). */
+const running = new WeakMap<KeyClaims, Map<string, Promise<void>>>();
+
+/**
+ * The pause between two looks at a key another process holds. Not unref()ed: a caller awaits it
+ * (an unref()ed timer would let the process exit silently mid-wait); bounded by `waitMs`.
+ */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Longest pause between two looks at a held key (ms). @internal */
+export const MAX_POLL_MS = 50;
+
+/** What a claimed call needs to know. @internal */
+export interface ClaimedCall<T> {
+  claims: KeyClaims;
+  store: string;
+  key: string;
+  /** for messages: the scope and key */
+  display: string;
+  ttlMs: number | undefined;
+  /** how long to wait for a live holder before failing with JobLockedError */
+  waitMs: number;
+  /** runs the effect and answers its result with its serialized form */
+  body: () => Promise<{ value: T; text: string }>;
+  /** turns a recorded text back into a result */
+  replay: (text: string) => Promise<T>;
+}
+
+/**
+ * One `@Idempotent` call under a per-key claim (Redis, SQL): the recorded result is replayed;
+ * otherwise the key is claimed (one process at a time, any number of processes at once on other
+ * keys), the body runs while the claim's lease is renewed, and its result is recorded fenced by
+ * the claim's token. A failed body releases the claim (the next caller runs it). A holder that
+ * dies mid-call leaves its claim to lapse after the lease: then another caller takes it over and
+ * runs the body again (at-least-once, never two at the same time while the holder renews).
+ * Waiters poll with a growing pause (up to {@link MAX_POLL_MS}, or the holder's remaining lease).
+ * @internal
+ */
+export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
+  let local = running.get(c.claims);
+  if (!local) running.set(c.claims, (local = new Map()));
+  const id = `${c.store}\0${c.key}`;
+  const started = Date.now();
+  let pause = 1;
+  for (;;) {
+    const mine = local.get(id);
+    if (mine) {
+      await mine;
+      continue;
+    }
+    const token = newToken();
+    const answer = await c.claims.claim(c.store, c.key, token, c.claims.leaseMs);
+    if (answer.kind === 'done') return c.replay(answer.text);
+    if (answer.kind === 'held') {
+      if (Date.now() - started >= c.waitMs) throw new JobLockedError(c.display, null);
+      await sleep(Math.max(1, Math.min(pause, answer.retryInMs, MAX_POLL_MS)));
+      pause = Math.min(pause * 2, MAX_POLL_MS);
+      continue;
+    }
+    let settle!: () => void;
+    local.set(id, new Promise<void>((r) => (settle = r)));
+    const renew = setInterval(() => {
+      c.claims.renew(c.store, c.key, token, c.claims.leaseMs).catch(() => undefined);
+    }, Math.max(1, Math.floor(c.claims.leaseMs / 3)));
+    renew.unref();
+    try {
+      let out: { value: T; text: string };
+      try {
+        out = await c.body();
+      } catch (e) {
+        clearInterval(renew);
+        await c.claims.release(c.store, c.key, token).catch(() => undefined);
+        throw e;
+      }
+      clearInterval(renew);
+      // false: our lease lapsed and another caller holds (or recorded) the key; its record stands
+      await c.claims.record(c.store, c.key, token, out.text, c.ttlMs);
+      return out.value;
+    } finally {
+      clearInterval(renew);
+      local.delete(id);
+      settle();
+    }
+  }
+}
