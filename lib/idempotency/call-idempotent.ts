@@ -130,12 +130,21 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
   const scoped = `${scope}\0${key}`;
   const outer = currentTransaction.getStore();
   const claimed = claimTargetOf(def);
-  // inside a transaction on the backend's own connection the result is recorded through it (exactly-once): the store path
-  if (claimed && !(outer && outer.state === 'active' && claimed.backend && recordsOf(claimed.backend)?.sharedParticipant(outer.participants) !== undefined)) {
+  if (claimed) {
+    // inside a transaction on the backend's own connection, the result is recorded through it (exactly-once)
+    const via = outer && outer.state === 'active' && claimed.backend && claimed.claims.recordThrough ? recordsOf(claimed.backend)?.sharedParticipant(outer.participants) : undefined;
+    if (via !== undefined && !claimed.claims.prepared && isSingleSession(outer!, via)) {
+      throw new SafeStateError(
+        'IDEMPOTENCY_CACHE_NOT_READY',
+        `the records of ${scope} are used for the first time inside a transaction on their own database connection: their first use creates their table, which must not join your transaction; use the cache once before (e.g. await cache.seen('')), or give it a pool`,
+      );
+    }
+    const { claims, storeName } = claimed;
+    const claimKey = `r${scoped}`;
     return claimedCall({
-      claims: claimed.claims,
-      store: claimed.storeName,
-      key: `r${scoped}`,
+      claims,
+      store: storeName,
+      key: claimKey,
       display: `${scope}(${JSON.stringify(key)})`,
       ttlMs: claimed.ttlMs,
       waitMs: claimed.waitMs,
@@ -144,6 +153,14 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
         return { value, text: serialize(value, `result of ${scope}(${JSON.stringify(key)})`) };
       },
       replay: (text) => reviveValue(text, 'result'),
+      transaction:
+        via === undefined
+          ? undefined
+          : {
+              tx: outer!,
+              record: (token, text) => claims.recordThrough!(via, outer!.of(via), storeName, claimKey, token, text, claimed.ttlMs),
+              onEnd: (fn) => onTransactionEnd(outer!, fn),
+            },
     });
   }
   const { store, durability, waitMs, ttlMs } = targetOf(def);

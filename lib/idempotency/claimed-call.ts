@@ -2,8 +2,16 @@ import { newToken } from '../backends/shared-chunk-codec';
 import { JobLockedError } from '../errors/job-locked-error';
 import type { KeyClaims } from './key-claims';
 
+/** A call of this process running under a claim (or whose record waits for its transaction's end). */
+interface Running {
+  done: Promise<void>;
+  /** the transaction its result was recorded in, and that result (a call of the key inside it replays it) */
+  tx?: object;
+  text?: string;
+}
+
 /** Calls of this process running under a claim, by claims object then `store\0key` (same-process waiters await them instead of polling). */
-const running = new WeakMap<KeyClaims, Map<string, Promise<void>>>();
+const running = new WeakMap<KeyClaims, Map<string, Running>>();
 
 /**
  * The pause between two looks at a key another process holds. Not unref()ed: a caller awaits it
@@ -28,6 +36,16 @@ export interface ClaimedCall<T> {
   body: () => Promise<{ value: T; text: string }>;
   /** turns a recorded text back into a result */
   replay: (text: string) => Promise<T>;
+  /**
+   * The caller's transaction when the result is recorded through it (exactly-once): the key stays
+   * claimed (and counts as running in this process) until it ends; then the claim is released
+   * (a no-op when the record committed: release only deletes an unrecorded claim).
+   */
+  transaction?: {
+    tx: object;
+    record(token: string, text: string): Promise<void>;
+    onEnd(fn: () => void): void;
+  };
 }
 
 /**
@@ -49,7 +67,8 @@ export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
   for (;;) {
     const mine = local.get(id);
     if (mine) {
-      await mine;
+      if (mine.tx !== undefined && mine.tx === c.transaction?.tx) return c.replay(mine.text!);
+      await mine.done;
       continue;
     }
     const token = newToken();
@@ -62,11 +81,13 @@ export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
       continue;
     }
     let settle!: () => void;
-    local.set(id, new Promise<void>((r) => (settle = r)));
+    const entry: Running = { done: new Promise<void>((r) => (settle = r)) };
+    local.set(id, entry);
     const renew = setInterval(() => {
       c.claims.renew(c.store, c.key, token, c.claims.leaseMs).catch(() => undefined);
     }, Math.max(1, Math.floor(c.claims.leaseMs / 3)));
     renew.unref();
+    let handedOff = false;
     try {
       let out: { value: T; text: string };
       try {
@@ -76,14 +97,39 @@ export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
         await c.claims.release(c.store, c.key, token).catch(() => undefined);
         throw e;
       }
+      const t = c.transaction;
+      if (t) {
+        try {
+          await t.record(token, out.text);
+        } catch (e) {
+          await c.claims.release(c.store, c.key, token).catch(() => undefined);
+          throw e;
+        }
+        entry.tx = t.tx;
+        entry.text = out.text;
+        handedOff = true;
+        t.onEnd(() => {
+          clearInterval(renew);
+          void c.claims
+            .release(c.store, c.key, token)
+            .catch(() => undefined)
+            .finally(() => {
+              local.delete(id);
+              settle();
+            });
+        });
+        return out.value;
+      }
       clearInterval(renew);
       // false: our lease lapsed and another caller holds (or recorded) the key; its record stands
       await c.claims.record(c.store, c.key, token, out.text, c.ttlMs);
       return out.value;
     } finally {
-      clearInterval(renew);
-      local.delete(id);
-      settle();
+      if (!handedOff) {
+        clearInterval(renew);
+        local.delete(id);
+        settle();
+      }
     }
   }
 }

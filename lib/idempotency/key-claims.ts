@@ -44,6 +44,13 @@ export interface KeyClaims {
   remove(store: string, key: string): Promise<boolean>;
   /** Deletes every record of `store`. */
   clear(store: string): Promise<void>;
+  /** Whether this process has made the claims' storage ready (SQL: the key table exists). */
+  readonly prepared?: boolean;
+  /**
+   * SQL: {@link KeyClaims.record} through a transaction's handle on a connection the backend
+   * shares (`participant`), so the record commits or rolls back with the caller's writes.
+   */
+  recordThrough?(participant: unknown, handle: unknown, store: string, key: string, token: string, text: string, ttlMs: number | undefined): Promise<void>;
 }
 
 /** A backend that offers per-key claims. @internal */

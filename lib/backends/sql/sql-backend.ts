@@ -332,7 +332,7 @@ export class SqlBackend extends StateBackend {
    * @internal
    */
   keyClaims(): KeyClaims {
-    return (this.claims ??= new SqlKeyClaims(this.dialect, this.table, this.leaseMs, (what, sql, params, read) => this.run(what, sql, params, read)));
+    return (this.claims ??= new SqlKeyClaims(this.dialect, this.table, this.leaseMs, (what, sql, params, read) => this.run(what, sql, params, read), this.driver));
   }
 
   /** @inheritDoc */

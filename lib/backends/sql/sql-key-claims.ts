@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClaimAnswer, KeyClaims } from '../../idempotency/key-claims';
-import type { Rows } from './sql-driver';
+import type { Rows, SqlDriver } from './sql-driver';
+import { driverFor } from './detect-driver';
 import type { SqlDialect } from './sql-options';
 import type { SqlRunner } from './sql-chunks';
 import { isMissingTable, isRetryable } from './sql-chunks';
@@ -29,12 +30,16 @@ const hash = (...parts: string[]) => {
 export class SqlKeyClaims implements KeyClaims {
   private readonly st: KeyClaimStatements;
   private ready: Promise<void> | null = null;
+  /** Whether the key table was made ready by this process. */
+  prepared = false;
 
   constructor(
     dialect: SqlDialect,
     table: string,
     readonly leaseMs: number,
     private readonly exec: SqlRunner,
+    /** the backend's own connection (a transaction on it is recorded into synchronously when it answers so) */
+    private readonly driver: SqlDriver,
   ) {
     this.st = keyClaimStatements(dialect, keyTableOf(table));
   }
@@ -51,6 +56,7 @@ export class SqlKeyClaims implements KeyClaims {
           await this.exec('cannot create the key table', sql, [], false);
         }
       }
+      this.prepared = true;
     })().catch((e: unknown) => {
       this.ready = null;
       throw e;
@@ -123,11 +129,21 @@ export class SqlKeyClaims implements KeyClaims {
     return !!r && String(r[0]) === token && Number(r[1]) === 1;
   }
 
+  async recordThrough(participant: unknown, handle: unknown, store: string, key: string, token: string, value: string, ttlMs: number | undefined): Promise<void> {
+    const [sql, params] = ttlMs === undefined
+      ? [this.st.recordForever, [value, hash(store, key), token]]
+      : [this.st.recordTtl, [value, Math.max(1, Math.ceil(ttlMs)), hash(store, key), token]];
+    // one connection answering synchronously (better-sqlite3): the transaction is on it already
+    if (this.driver.sync && participant === this.driver.identity) this.driver.querySync!(sql, params);
+    else await driverFor(handle).query(sql, params);
+  }
+
   async release(store: string, key: string, token: string): Promise<void> {
     await this.run(`cannot release the claim of idempotency key ${JSON.stringify(key)}`, this.st.release, [hash(store, key), token]);
   }
 
   async read(store: string, key: string): Promise<string | null> {
+    await this.ensure(); // the first use prepares the table (not inside a later transaction)
     const rows = await this.look(`cannot read idempotency key ${JSON.stringify(key)}`, this.st.read, [hash(store, key)]);
     return rows.length === 0 ? null : text(rows[0][0]);
   }
