@@ -68,14 +68,14 @@ describe.each(SHARED_KINDS)('per-key claims on %s', (kind) => {
 
   it('keys and store names are data: NUL, braces, globs, quotes and long keys; clear is per store', async () => {
     const odd = ['a\0b', '{x}', '*', "it's; DROP TABLE x; --", 'é✓', 'k'.repeat(3_000)];
-    for (const store of ['a', 'a:b', 'a*', '{a}']) for (const k of odd) await claims.put(store, k, `${store}|${k}`, undefined);
+    for (const store of ['a', 'a:b', 'a*', '{a}']) for (const k of odd) await claims.put(store, k, JSON.stringify(`${store}|${k}`), undefined); // values are serialized text (no raw NUL)
     await claims.clear('a*');
     await claims.clear('a');
     for (const k of odd) {
       expect(await claims.read('a', k)).toBeNull();
       expect(await claims.read('a*', k)).toBeNull();
-      expect(await claims.read('a:b', k)).toBe(`a:b|${k}`);
-      expect(await claims.read('{a}', k)).toBe(`{a}|${k}`);
+      expect(await claims.read('a:b', k)).toBe(JSON.stringify(`a:b|${k}`));
+      expect(await claims.read('{a}', k)).toBe(JSON.stringify(`{a}|${k}`));
     }
     expect(await claims.remove('a:b', '*')).toBe(true);
     expect(await claims.remove('a:b', '*')).toBe(false);
