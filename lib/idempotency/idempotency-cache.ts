@@ -23,8 +23,9 @@ export interface IdempotencyCacheOptions {
   /** `'strict'` (default): a mark is on disk (fdatasync, or the server's commit) before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
   /**
-   * How long a call waits while another process uses the cache (ms, default 30 000); then it fails
-   * with {@link JobLockedError} naming that process. See docs/idempotency.md, "Several processes".
+   * How long a call waits while another process uses the cache (ms, default 30 000), or on Redis
+   * and SQL while another process runs a call of the same key; then it fails with
+   * {@link JobLockedError}. See docs/idempotency.md, "Concurrency".
    */
   waitMs?: number;
 }
@@ -81,8 +82,10 @@ export function storeOf(cache: IdempotencyCache): KeyStore {
  * Memory do; others get a whole save per mark). See docs/idempotency.md for the figures.
  *
  * Mark after the effect succeeded: a crash between the effect and `mark` repeats the effect once
- * on the next run (at-least-once). Several processes share a cache one at a time (the backend's
- * lock, given back after a second of idleness, on {@link IdempotencyCache.close} or at exit).
+ * on the next run (at-least-once). On Redis and SQL backends, keys are claimed one by one on the
+ * server, so any number of processes use one cache at once (docs/idempotency.md, "Per-key
+ * claims"); on other backends (FileBackend) several processes share a cache one at a time (the
+ * backend's lock, given back after a second of idleness, on {@link IdempotencyCache.close} or at exit).
  * Also usable as the `cache` of {@link Idempotent}.
  *
  * @example
