@@ -5,6 +5,7 @@ import type { SqlDialect } from './sql-options';
 import { chunkStatements, chunkTableOf, type ChunkStatements } from './chunk-statements';
 import { checkpointId } from './job-ids';
 import { newToken, parseFailure, parseFingerprint } from '../shared-chunk-codec';
+import { createTables } from './create-tables';
 
 /** Runs one statement for the store (within the backend's deadline, errors as `BackendError`). @internal */
 export type SqlRunner = (what: string, sql: string, params: unknown[], read: boolean) => Promise<Rows>;
@@ -66,18 +67,7 @@ export class SqlChunks implements SharedChunkStore {
 
   /** Creates the chunk table when missing (once; retried after a failure). */
   private ensure(): Promise<void> {
-    this.ready ??= (async () => {
-      for (const sql of this.st.createTable) {
-        try {
-          await this.exec('cannot create the chunk table', sql, [], false);
-        } catch {
-          // two workers creating the table at once (PostgreSQL reports a duplicate): once more,
-          // and IF NOT EXISTS then finds what the other one made
-          await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
-          await this.exec('cannot create the chunk table', sql, [], false);
-        }
-      }
-    })().catch((e: unknown) => {
+    this.ready ??= createTables(this.exec, this.st.createTable, 'cannot create the chunk table').catch((e: unknown) => {
       this.ready = null;
       throw e;
     });

@@ -5,6 +5,7 @@ import { driverFor } from './detect-driver';
 import type { SqlDialect } from './sql-options';
 import type { SqlRunner } from './sql-chunks';
 import { isMissingTable, isRetryable } from './sql-chunks';
+import { createTables } from './create-tables';
 import { keyClaimStatements, keyTableOf, type KeyClaimStatements } from './key-claim-statements';
 
 /** Attempts of a statement that meets deadlocks or a busy SQLite file (processes claiming keys of one table at once). */
@@ -46,18 +47,9 @@ export class SqlKeyClaims implements KeyClaims {
 
   /** Creates the key table when missing (once; retried after a failure). */
   private ensure(): Promise<void> {
-    this.ready ??= (async () => {
-      for (const sql of this.st.createTable) {
-        try {
-          await this.exec('cannot create the key table', sql, [], false);
-        } catch {
-          // two processes creating the table at once (PostgreSQL reports a duplicate): once more
-          await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
-          await this.exec('cannot create the key table', sql, [], false);
-        }
-      }
+    this.ready ??= createTables(this.exec, this.st.createTable, 'cannot create the key table').then(() => {
       this.prepared = true;
-    })().catch((e: unknown) => {
+    }).catch((e: unknown) => {
       this.ready = null;
       throw e;
     });
