@@ -75,7 +75,11 @@ export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
     const answer = await c.claims.claim(c.store, c.key, token, c.claims.leaseMs);
     if (answer.kind === 'done') return c.replay(answer.text);
     if (answer.kind === 'held') {
-      if (Date.now() - started >= c.waitMs) throw new JobLockedError(c.display, null);
+      if (Date.now() - started >= c.waitMs) {
+        const err = new JobLockedError(c.display, null);
+        err.message = `the call ${c.display} is running in another process (its claim is live) after ${c.waitMs} ms of waiting; raise the cache's waitMs, or retry later`;
+        throw err;
+      }
       await sleep(Math.max(1, Math.min(pause, answer.retryInMs, MAX_POLL_MS)));
       pause = Math.min(pause * 2, MAX_POLL_MS);
       continue;

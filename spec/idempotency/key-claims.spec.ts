@@ -4,7 +4,7 @@
  * takeover of a lapsed claim, release, TTLs, odd keys and store names, and caches shared by
  * separate backend objects (as separate processes have) at once.
  */
-import { IdempotencyCache, idempotent, type StateBackend } from '../../lib/index';
+import { IdempotencyCache, JobLockedError, idempotent, type StateBackend } from '../../lib/index';
 import { claimsOf, type KeyClaims } from '../../lib/idempotency/key-claims';
 import { SHARED_KINDS, namespace, openShared } from '../shared/targets';
 import { tempDir } from '../helpers';
@@ -107,5 +107,17 @@ describe.each(SHARED_KINDS)('per-key claims on %s', (kind) => {
     expect(runs).toBe(3);
     await one.close();
     await two.close();
+  });
+
+  it('a caller of a key held by a live claim fails with JobLockedError after waitMs', async () => {
+    const cache = new IdempotencyCache({ name: 'busy', backend: open(), waitMs: 200 });
+    const f = idempotent(async (x: number) => x, { name: 'busy', key: (x: number) => String(x), cache });
+    // another process's live claim of the key (the record key of scope 'busy', key '7')
+    expect(await claims.claim('safe-state:idempotency:cache:busy', 'rbusy\u00007', 'other', 30_000)).toEqual({ kind: 'won' });
+    const e = await f(7).catch((x: unknown) => x);
+    expect(JobLockedError.is(e)).toBe(true);
+    expect((e as Error).message).toMatch(/busy\("7"\) is running in another process/);
+    await claims.release('safe-state:idempotency:cache:busy', 'rbusy\u00007', 'other');
+    expect(await f(7)).toBe(7);
   });
 });
