@@ -114,8 +114,10 @@ function targetOf(def: IdempotentDefinition): Target {
  *    callback whose participant shares the store's backend connection (SqlBackend), the result
  *    is written through that transaction instead, so it commits with the method's writes
  *    (exactly-once); the key counts as running until the transaction ends.
- * While a recorded call runs, this process holds the store (jobs: the job's lock; caches: their
- * lease), so no other process runs a call of that store at the same time.
+ * On Redis and SQL backends (per-key claims, see claimed-call.ts) a call claims only its key, so
+ * any number of processes run calls of one store at once. Elsewhere, while a recorded call runs,
+ * this process holds the store (jobs: the job's lock; caches: their lease), so no other process
+ * runs a call of that store at the same time.
  * @internal
  */
 export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
