@@ -3,14 +3,19 @@ import { derivedName } from '../engine/job-name';
 import { serialize, typeName } from '../state/serializer';
 import { reviveValue } from '../reconnect/revive';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
-import type { Durability } from '../backends/state-backend';
+import type { Durability, StateBackend } from '../backends/state-backend';
+import { recordsOf } from '../backends/transactional-records';
 import type { KeyStore } from './key-store';
 import type { IdempotentDefinition } from './idempotent-options';
 import { IdempotencyCache, storeOf } from './idempotency-cache';
 import { defaultFileBackend } from './store-registry';
 import { scopedBackend } from '../config/scoped-backend';
 import { configuredBackend } from '../config/default-backend';
-import { jobStore } from './store-registry';
+import { cacheStoreName, jobStore } from './store-registry';
+import { claimsOf, type KeyClaims } from './key-claims';
+import { claimedCall } from './claimed-call';
+import { idempotencyStoreName } from '../engine/companions';
+import { DEFAULT_WAIT_MS } from './idempotency-cache';
 import { argsKey } from './args-key';
 import { currentTransaction } from '../transaction/current-transaction';
 import { onTransactionEnd } from '../transaction/hooks';
@@ -56,13 +61,42 @@ interface Target {
   ttlMs: number | undefined;
 }
 
+/** Where a call's result goes when the backend claims per key (Redis, SQL): any number of processes at once. */
+interface ClaimTarget {
+  claims: KeyClaims;
+  /** the backend of a cache (null: a shared job's, whose records are never written inside a transaction) */
+  backend: StateBackend | null;
+  /** the idempotency store's entry name */
+  storeName: string;
+  waitMs: number;
+  ttlMs: number | undefined;
+}
+
+function claimTargetOf(def: IdempotentDefinition): ClaimTarget | null {
+  const { cache, ttlMs } = def.options;
+  if (cache) {
+    const claims = claimsOf(cache.backend);
+    return claims && { claims, backend: cache.backend, storeName: cacheStoreName(cache.name), waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs };
+  }
+  const run = jobContext.getStore();
+  if (run) {
+    // a job run by one process keeps its records with its checkpoint (under its lock); shared
+    // workers run in several processes at once: they claim per key in the job's backend
+    const claims = run.shared ? claimsOf(run.backend) : null;
+    return claims && { claims, backend: null, storeName: idempotencyStoreName(run.name), waitMs: DEFAULT_WAIT_MS, ttlMs };
+  }
+  const c = defaultCache();
+  const claims = claimsOf(c.backend);
+  return claims && { claims, backend: c.backend, storeName: cacheStoreName(c.name), waitMs: c.waitMs, ttlMs };
+}
+
 function targetOf(def: IdempotentDefinition): Target {
   const { cache, ttlMs } = def.options;
   if (cache) return { store: storeOf(cache), durability: cache.durability, waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs };
   const run = jobContext.getStore();
   if (run?.shared) {
     // the job's records assume the job's lock: one process; shared workers run in several at once
-    throw new InvalidOptionsError('cache', `@Idempotent({ key }) inside the shared job '${run.name}' needs a 'cache' option (an IdempotencyCache: its lease lets one worker at a time use it); the job's own records assume a single process`);
+    throw new InvalidOptionsError('cache', `@Idempotent({ key }) inside the shared job '${run.name}' needs a 'cache' option (an IdempotencyCache), or a backend that claims per key (Redis, SQL); the job's own records on this backend assume a single process`);
   }
   if (run) return { store: jobStore(run), durability: run.writer.writeOptions.durability, waitMs: 0, ttlMs };
   const c = defaultCache();
@@ -81,8 +115,10 @@ function targetOf(def: IdempotentDefinition): Target {
  *    callback whose participant shares the store's backend connection (SqlBackend), the result
  *    is written through that transaction instead, so it commits with the method's writes
  *    (exactly-once); the key counts as running until the transaction ends.
- * While a recorded call runs, this process holds the store (jobs: the job's lock; caches: their
- * lease), so no other process runs a call of that store at the same time.
+ * On Redis and SQL backends (per-key claims, see claimed-call.ts) a call claims only its key, so
+ * any number of processes run calls of one store at once. Elsewhere, while a recorded call runs,
+ * this process holds the store (jobs: the job's lock; caches: their lease), so no other process
+ * runs a call of that store at the same time.
  * @internal
  */
 export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown, args: unknown[], body: (...a: unknown[]) => unknown): Promise<unknown> {
@@ -95,8 +131,42 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
   const scope = scopeOf(def, thisArg);
   const key = keyOf(def, thisArg, args, scope);
   const scoped = `${scope}\0${key}`;
-  const { store, durability, waitMs, ttlMs } = targetOf(def);
   const outer = currentTransaction.getStore();
+  const claimed = claimTargetOf(def);
+  if (claimed) {
+    // inside a transaction on the backend's own connection, the result is recorded through it (exactly-once)
+    const via = outer && outer.state === 'active' && claimed.backend && claimed.claims.recordThrough ? recordsOf(claimed.backend)?.sharedParticipant(outer.participants) : undefined;
+    if (via !== undefined && !claimed.claims.prepared && isSingleSession(outer!, via)) {
+      throw new SafeStateError(
+        'IDEMPOTENCY_CACHE_NOT_READY',
+        `the records of ${scope} are used for the first time inside a transaction on their own database connection: their first use creates their table, which must not join your transaction; use the cache once before (e.g. await cache.seen('')), or give it a pool`,
+      );
+    }
+    const { claims, storeName } = claimed;
+    const claimKey = `r${scoped}`;
+    return claimedCall({
+      claims,
+      store: storeName,
+      key: claimKey,
+      display: `${scope}(${JSON.stringify(key)})`,
+      ttlMs: claimed.ttlMs,
+      waitMs: claimed.waitMs,
+      body: async () => {
+        const value = await body.apply(thisArg, args);
+        return { value, text: serialize(value, `result of ${scope}(${JSON.stringify(key)})`) };
+      },
+      replay: (text) => reviveValue(text, 'result'),
+      transaction:
+        via === undefined
+          ? undefined
+          : {
+              tx: outer!,
+              record: (token, text) => claims.recordThrough!(via, outer!.of(via), storeName, claimKey, token, text, claimed.ttlMs),
+              onEnd: (fn) => onTransactionEnd(outer!, fn),
+            },
+    });
+  }
+  const { store, durability, waitMs, ttlMs } = targetOf(def);
   const shared = outer && outer.state === 'active' ? store.sharedParticipant(outer) : null;
   if (!(shared && store.tryPin())) {
     if (outer && shared && store.leased && !store.everLoaded && isSingleSession(outer, shared.participant)) {

@@ -1,7 +1,8 @@
 import type { StateBackend, Durability } from '../backends/state-backend';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
-import { cacheStore, defaultFileBackend } from './store-registry';
+import { cacheStore, cacheStoreName, defaultFileBackend } from './store-registry';
+import { claimsOf, type KeyClaims } from './key-claims';
 import { scopedBackend } from '../config/scoped-backend';
 import { configuredBackend } from '../config/default-backend';
 
@@ -27,8 +28,9 @@ export interface IdempotencyCacheOptions {
   /** `'strict'` (default): a mark is on disk (fdatasync, or the server's commit) before it counts; `'process'`: handed to the OS only. */
   durability?: Durability;
   /**
-   * How long a call waits while another process uses the cache (ms, default 30 000); then it fails
-   * with {@link JobLockedError} naming that process. See docs/idempotency.md, "Several processes".
+   * How long a call waits while another process uses the cache (ms, default 30 000), or on Redis
+   * and SQL while another process runs a call of the same key; then it fails with
+   * {@link JobLockedError}. See docs/idempotency.md, "Concurrency".
    */
   waitMs?: number;
 }
@@ -67,6 +69,8 @@ function checkKey(key: unknown): string {
 }
 
 const stores = new WeakMap<IdempotencyCache, KeyStore>();
+/** The per-key claims of a cache's backend (Redis, SQL), or null (a store used under a lease). */
+const claimsByCache = new WeakMap<IdempotencyCache, KeyClaims | null>();
 
 /** The store behind a cache. @internal */
 export function storeOf(cache: IdempotencyCache): KeyStore {
@@ -83,8 +87,10 @@ export function storeOf(cache: IdempotencyCache): KeyStore {
  * Memory do; others get a whole save per mark). See docs/idempotency.md for the figures.
  *
  * Mark after the effect succeeded: a crash between the effect and `mark` repeats the effect once
- * on the next run (at-least-once). Several processes share a cache one at a time (the backend's
- * lock, given back after a second of idleness, on {@link IdempotencyCache.close} or at exit).
+ * on the next run (at-least-once). On Redis and SQL backends, keys are claimed one by one on the
+ * server, so any number of processes use one cache at once (docs/idempotency.md, "Per-key
+ * claims"); on other backends (FileBackend) several processes share a cache one at a time (the
+ * backend's lock, given back after a second of idleness, on {@link IdempotencyCache.close} or at exit).
  * Also usable as the `cache` of {@link Idempotent}.
  *
  * @example
@@ -118,6 +124,7 @@ export class IdempotencyCache {
     this.durability = o.durability ?? 'strict';
     this.waitMs = o.waitMs ?? DEFAULT_WAIT_MS;
     stores.set(this, cacheStore(this.backend, this.name));
+    claimsByCache.set(this, claimsOf(this.backend));
   }
 
   private async use<T>(fn: (store: KeyStore) => T | Promise<T>): Promise<T> {
@@ -140,6 +147,8 @@ export class IdempotencyCache {
    */
   seen(key: string): Promise<boolean> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.read(cacheStoreName(this.name), `m${k}`).then((v) => v !== null);
     const store = storeOf(this);
     if (store.tryPin()) {
       // the hot path: the cache is in use by this process already, the answer is in memory
@@ -164,6 +173,8 @@ export class IdempotencyCache {
    */
   mark(key: string): Promise<void> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.put(cacheStoreName(this.name), `m${k}`, '', this.ttlMs);
     const expires = this.ttlMs === undefined ? 0 : Date.now() + this.ttlMs;
     return this.use((s) => s.mark(k, expires, this.durability));
   }
@@ -178,6 +189,8 @@ export class IdempotencyCache {
    */
   delete(key: string): Promise<boolean> {
     const k = checkKey(key);
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.remove(cacheStoreName(this.name), `m${k}`);
     return this.use((s) => s.unmark(k, this.durability));
   }
 
@@ -189,6 +202,8 @@ export class IdempotencyCache {
    * ```
    */
   clear(): Promise<void> {
+    const claims = claimsByCache.get(this);
+    if (claims) return claims.clear(cacheStoreName(this.name));
     return this.use((s) => s.clear(this.durability));
   }
 
@@ -202,6 +217,7 @@ export class IdempotencyCache {
    * ```
    */
   close(): Promise<void> {
+    if (claimsByCache.get(this)) return Promise.resolve(); // per-key claims: nothing is held between calls
     return storeOf(this).close();
   }
 

@@ -35,15 +35,29 @@ describe('workers: shared options', () => {
     expect(optionError(() => safeState(f, { name: 'none', workers: 'shared' })).option).toBe('workers');
   });
 
-  it('refuses @Idempotent({ key }) without a cache inside a shared job (its records assume one process)', async () => {
-    const backend = openShared('sqlite', namespace());
+  it('@Idempotent({ key }) without a cache inside a shared job claims per key in the job\'s backend: workers at once, one effect per key', async () => {
+    const ns = namespace();
+    const dir = tempDir();
+    const backends = [openShared('sqlite', ns, dir), openShared('sqlite', ns, dir)];
     try {
-      const send = idempotent(async (x: number) => x * 2, { name: 'double', key: (x: number) => String(x) });
-      const job = safeState(async (xs: number[]) => { for await (const x of xs) await send(x); }, { name: 'idem', workers: 'shared', backend });
-      const e = await job([1, 2]).catch((x: unknown) => x);
-      expect(InvalidOptionsError.is(e) && e.option).toBe('cache');
+      const effects = new Map<string, number>();
+      const send = idempotent(
+        async (x: number) => {
+          const k = String(x % 3);
+          effects.set(k, (effects.get(k) ?? 0) + 1);
+          await sleep(5);
+          return `sent ${x % 3}`;
+        },
+        { name: 'send', key: (x: number) => String(x % 3) },
+      );
+      const answers: string[] = [];
+      const worker = (backend: StateBackend) =>
+        safeState(async (xs: number[]) => { for await (const x of xs) answers.push(await send(x)); }, { name: 'idem', workers: 'shared', backend, chunkSize: 2 });
+      await Promise.all(backends.map((b) => worker(b)(range(12))));
+      expect([...effects.entries()].sort()).toEqual([['0', 1], ['1', 1], ['2', 1]]);
+      expect(answers.sort()).toEqual(range(12).map((x) => `sent ${x % 3}`).sort());
     } finally {
-      await backend.close();
+      await Promise.all(backends.map((b) => b.close()));
     }
   });
 

@@ -7,7 +7,9 @@ import type { RedisClientLike } from './redis-client';
 import { RedisKeys } from './redis-keys';
 import { DELETE, type RedisScript } from './redis-script';
 import { redisWrite } from './redis-write';
-import { RedisChunks } from './redis-chunks';
+import { RedisChunks, type RedisChunkIo } from './redis-chunks';
+import { RedisKeyClaims } from './redis-key-claims';
+import type { KeyClaims } from '../../idempotency/key-claims';
 import type { SharedChunkStore } from '../shared-chunks';
 import { takeRedisLock, type HeldRedisLock } from './redis-lock';
 import { DEFAULT_CONNECT_TIMEOUT_MS, resolveRedisOptions, type RedisBackendOptions, type RedisUrlOptions } from './redis-options';
@@ -259,7 +261,12 @@ export class RedisBackend extends StateBackend {
    * leases and a bitmap of done items per job (see docs/shared-workers.md).
    */
   override sharedChunks(): SharedChunkStore {
-    return (this.chunks ??= new RedisChunks(this.prefix, {
+    return (this.chunks ??= new RedisChunks(this.prefix, this.sharedIo()));
+  }
+
+  /** Commands and scripts of the chunk store and the key claims, failures as `BackendError`s. */
+  private sharedIo(): RedisChunkIo {
+    return {
       cmd: (what, command, args) => this.cmd(what, command, args),
       script: async (what, script: RedisScript, keys, args) => {
         try {
@@ -268,7 +275,18 @@ export class RedisBackend extends StateBackend {
           throw this.fail(e, what);
         }
       },
-    }));
+    };
+  }
+
+  private claims: RedisKeyClaims | null = null;
+
+  /**
+   * Per-key claims of idempotency records (`IdempotencyCache`, `@Idempotent({ key })`): any number
+   * of processes share one cache at once (see docs/idempotency.md, "Several processes").
+   * @internal
+   */
+  keyClaims(): KeyClaims {
+    return (this.claims ??= new RedisKeyClaims(this.prefix, this.leaseMs, this.sharedIo()));
   }
 
   /**

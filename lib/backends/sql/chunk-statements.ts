@@ -56,7 +56,8 @@ export interface ChunkStatements {
   returning: boolean;
 }
 
-const NOW: Record<SqlDialect, string> = {
+/** The database server's clock in ms since the epoch, per dialect. @internal */
+export const NOW: Record<SqlDialect, string> = {
   mysql: 'CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)',
   postgres: 'CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)',
   sqlite: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",

@@ -17,6 +17,8 @@ import { SqliteLeases } from './sqlite-lease';
 import { takeSessionLock } from './session-lock';
 import { SharedSession } from './shared-session';
 import { SqlRecords } from './sql-records';
+import { SqlKeyClaims } from './sql-key-claims';
+import type { KeyClaims } from '../../idempotency/key-claims';
 import type { StoredRecord } from '../transactional-records';
 import { SqlChunks } from './sql-chunks';
 import type { SharedChunkStore } from '../shared-chunks';
@@ -338,6 +340,17 @@ export class SqlBackend extends StateBackend {
    */
   override sharedChunks(): SharedChunkStore {
     return (this.chunks ??= new SqlChunks(this.dialect, this.table, (what, sql, params, read) => this.run(what, sql, params, read)));
+  }
+
+  private claims: SqlKeyClaims | null = null;
+
+  /**
+   * Per-key claims of idempotency records (`IdempotencyCache`, `@Idempotent({ key })`): one row per
+   * key in `<table>_keys`, created when missing; any number of processes share one cache at once.
+   * @internal
+   */
+  keyClaims(): KeyClaims {
+    return (this.claims ??= new SqlKeyClaims(this.dialect, this.table, this.leaseMs, (what, sql, params, read) => this.run(what, sql, params, read), this.driver));
   }
 
   /** @inheritDoc */

@@ -5,6 +5,7 @@ import type { SqlDialect } from './sql-options';
 import { chunkStatements, chunkTableOf, type ChunkStatements } from './chunk-statements';
 import { checkpointId } from './job-ids';
 import { newToken, parseFailure, parseFingerprint } from '../shared-chunk-codec';
+import { createTables } from './create-tables';
 
 /** Runs one statement for the store (within the backend's deadline, errors as `BackendError`). @internal */
 export type SqlRunner = (what: string, sql: string, params: unknown[], read: boolean) => Promise<Rows>;
@@ -12,8 +13,8 @@ export type SqlRunner = (what: string, sql: string, params: unknown[], read: boo
 /** Rows of chunks inserted per statement. */
 const INSERT_BATCH = 200;
 
-/** Whether an error (or its cause) says the table does not exist. */
-function isMissingTable(e: unknown): boolean {
+/** Whether an error (or its cause) says the table does not exist. @internal */
+export function isMissingTable(e: unknown): boolean {
   for (let x = e as { code?: unknown; errno?: unknown; message?: unknown; cause?: unknown } | undefined, n = 0; x && n < 3; x = x.cause as typeof x, n++) {
     if (x.code === 'ER_NO_SUCH_TABLE' || x.errno === 1146 || x.code === '42P01' || /no such table/i.test(String(x.message))) return true;
   }
@@ -23,8 +24,9 @@ function isMissingTable(e: unknown): boolean {
 /**
  * Whether an error (or its cause) is a deadlock or a lock wait timeout: the statement was rolled
  * back and can run again (MySQL/MariaDB 1213 and 1205, PostgreSQL 40P01 and 40001, SQLite busy).
+ * @internal
  */
-function isRetryable(e: unknown): boolean {
+export function isRetryable(e: unknown): boolean {
   for (let x = e as { code?: unknown; errno?: unknown; cause?: unknown } | undefined, n = 0; x && n < 3; x = x.cause as typeof x, n++) {
     if (x.errno === 1213 || x.errno === 1205 || x.code === '40P01' || x.code === '40001' || x.code === 'SQLITE_BUSY') return true;
   }
@@ -65,18 +67,7 @@ export class SqlChunks implements SharedChunkStore {
 
   /** Creates the chunk table when missing (once; retried after a failure). */
   private ensure(): Promise<void> {
-    this.ready ??= (async () => {
-      for (const sql of this.st.createTable) {
-        try {
-          await this.exec('cannot create the chunk table', sql, [], false);
-        } catch {
-          // two workers creating the table at once (PostgreSQL reports a duplicate): once more,
-          // and IF NOT EXISTS then finds what the other one made
-          await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
-          await this.exec('cannot create the chunk table', sql, [], false);
-        }
-      }
-    })().catch((e: unknown) => {
+    this.ready ??= createTables(this.exec, this.st.createTable, 'cannot create the chunk table').catch((e: unknown) => {
       this.ready = null;
       throw e;
     });
