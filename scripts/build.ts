@@ -17,7 +17,7 @@
  * devalue is bundled in: it ships as an ES module only, which jest's module loader (and every
  * CommonJS-only loader) cannot `require()`, so a user's jest test failed as soon as a checkpoint or
  * an `@Idempotent` record was read back; bundled, it also costs nothing to resolve at start-up.
- * Other packages stay outside the bundles: proper-lockfile and the optional drivers are
+ * Other packages stay outside the bundles: the optional drivers (and reflect-metadata) are
  * `require()`d from node_modules at run time, at the place and the moment the sources require them
  * (so the lazily loaded ones stay lazy). Names are kept (`keepNames`): error classes
  * name themselves after their class.
@@ -33,7 +33,7 @@ import * as esbuild from 'esbuild';
 export const ROOT = path.resolve(__dirname, '..');
 
 /** Packages left outside the bundles (`require()`d at run time): everything but devalue. */
-const EXTERNAL = ['proper-lockfile', 'reflect-metadata', 'ioredis', 'mysql2', 'better-sqlite3', 'knex', 'pg', '@opentelemetry/api'];
+const EXTERNAL = ['reflect-metadata', 'ioredis', 'mysql2', 'better-sqlite3', 'knex', 'pg', '@opentelemetry/api'];
 
 /**
  * Test-only hooks (lib/util/test-phase.ts, lib/transaction/test-points.ts: the crash tests' phase
@@ -140,8 +140,7 @@ export interface Bundles {
  * … is not supported" unless a `require` is in scope. The build replaces the shim with a require of
  * its own made from its URL, under a name of its own: declaring `require` itself would clash with the
  * `const require = createRequire(import.meta.url)` banner that users put on their ESM bundles.
- * proper-lockfile (CommonJS) is bundled into it, so a user's self-contained ESM bundle needs no
- * node_modules for it. A CommonJS bundle of an application that imports safe-state (esbuild or
+ * A CommonJS bundle of an application that imports safe-state (esbuild or
  * webpack pick this build by its `module` condition) has an empty `import.meta` but a `__filename`:
  * the require is then made from that. (A bare `require` would not do: bundlers rewrite it into their
  * own shims.)
@@ -151,7 +150,7 @@ const ESM_REQUIRE = 'var __require = __safeStateCreateRequire(import.meta.url ||
 const ESM_SHIM = /var __require = \/\* @__PURE__ \*\/ \(\(x\) => typeof require !== "undefined"[\s\S]*?\n\}\);\n/;
 
 /** Packages left outside the ES module build: the optional drivers, loaded when used. */
-const ESM_EXTERNAL = EXTERNAL.filter((p) => p !== 'proper-lockfile');
+const ESM_EXTERNAL = EXTERNAL;
 
 function patchEsmRequire(file: string): void {
   const text = fs.readFileSync(file, 'utf8');

@@ -29,7 +29,7 @@ function watch(): { runs: Set<Interruptible>; listener: ((signal: NodeJS.Signals
 }
 
 /**
- * Listeners of the application's own. signal-exit (loaded by proper-lockfile) keeps passive
+ * Listeners of the application's own. signal-exit (loaded by many packages) keeps passive
  * SIGINT/SIGTERM listeners that re-raise the signal once they are alone: they do not count.
  */
 function applicationListeners(signal: NodeJS.Signals): number {

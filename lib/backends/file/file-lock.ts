@@ -142,7 +142,7 @@ function removeQuietly(file: string): void {
 }
 
 /**
- * Takes the lock of one checkpoint file with proper-lockfile (`<file>.lock` directory) and records
+ * Takes the lock of one checkpoint file (the `<file>.lock` directory, made by one mkdir: lock-dir.ts) and records
  * the holder in `<file>.lock/owner.json`. The holder record is written as a claim file beside the
  * lock before the directory is made and moved into it afterwards, and a release moves the whole
  * directory aside before removing it: so a lock directory without an owner always has a claimant,
