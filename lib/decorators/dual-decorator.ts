@@ -7,8 +7,6 @@ import { definitionModule, NO_MODULE, type DefinitionModule } from '../engine/jo
  * @internal
  */
 export interface DualDecoratorSpec<O> {
-  /** the exported decorator function (its own frames are skipped when the defining module is found) */
-  self: (...args: never[]) => unknown;
   /** the standard decorator: wraps `value` for `context` with `options` */
   decorate(value: unknown, context: ClassMethodDecoratorContext, options: O, module: DefinitionModule): unknown;
   /** the options of a bare use (`@Dec` without a call) */
@@ -28,21 +26,25 @@ export interface DualDecoratorSpec<O> {
  * (`(value, context)`) or the legacy one (`(target, key, descriptor)`), or a call with options that
  * returns a decorator which again accepts either form. Both forms end in `spec.decorate`, so they
  * share one wrapper, one default name and one checkpoint.
+ *
+ * The defining module is found from the frames below this function (the exported decorator's own
+ * frame is safe-state's file, skipped as such): the exported decorator returns this function's
+ * result directly, and runtimes with proper tail calls (Bun's JavaScriptCore) drop its frame.
  * @param args - the arguments the exported decorator received
  * @param spec - the decorator's parts
  * @internal
  */
 export function dualDecoratorCall<O>(args: readonly unknown[], spec: DualDecoratorSpec<O>): unknown {
   const [a, b] = args;
-  if (isContext(b)) return spec.decorate(a, b as ClassMethodDecoratorContext, spec.bareOptions, definitionModule(spec.self));
+  if (isContext(b)) return spec.decorate(a, b as ClassMethodDecoratorContext, spec.bareOptions, definitionModule(dualDecoratorCall));
   const bare = args.length > 1 || spec.bareSingle(a) ? legacyCall(args, true) : null;
   if (bare) {
-    const module = definitionModule(spec.self);
+    const module = definitionModule(dualDecoratorCall);
     return applyLegacy(bare, (value, context) => spec.decorate(value, context, spec.bareOptions, module));
   }
   if (args.length > 1) throw new TypeError(spec.badCall);
   const options = spec.options(a);
-  const module = spec.needsModule(options) ? definitionModule(spec.self) : NO_MODULE;
+  const module = spec.needsModule(options) ? definitionModule(dualDecoratorCall) : NO_MODULE;
   return function (...dargs: unknown[]): unknown {
     const [target, context] = dargs;
     if (isContext(context)) return spec.decorate(target, context as ClassMethodDecoratorContext, options, module);

@@ -158,7 +158,6 @@ export function Idempotent<This = any, Args extends unknown[] = any[], R = any>(
 ): MethodDecorator<This, Args, R>;
 export function Idempotent(...args: unknown[]): unknown {
   return dualDecoratorCall<IdempotentDefinition['options']>(args, {
-    self: Idempotent,
     decorate: (value, context, options, module) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, options, module),
     bareOptions: {},
     // a single function is a check, unless it is a class (bare @Idempotent on a class, legacy form)

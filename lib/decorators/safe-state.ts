@@ -118,7 +118,6 @@ export function SafeState<This, Args extends unknown[], R>(
 export function SafeState<T extends AsyncMethod<any, any[], any>>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
 export function SafeState(...args: unknown[]): unknown {
   return dualDecoratorCall<SafeStateOptions>(args, {
-    self: SafeState,
     decorate: (value, context, options, module) => decorate(value as AsyncMethod<unknown, unknown[], unknown>, context, options, module),
     bareOptions: {},
     bareSingle: (a) => typeof a === 'function',
