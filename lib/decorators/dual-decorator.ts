@@ -1,6 +1,6 @@
 import { isContext } from './decorator-support';
 import { applyLegacy, legacyCall } from './legacy-call';
-import { definitionModule, NO_MODULE, type DefinitionModule } from '../engine/job-name';
+import { NO_MODULE, type DefinitionModule } from '../engine/job-name';
 
 /**
  * How one of safe-state's method decorators is built, for {@link dualDecoratorCall}.
@@ -27,24 +27,22 @@ export interface DualDecoratorSpec<O> {
  * returns a decorator which again accepts either form. Both forms end in `spec.decorate`, so they
  * share one wrapper, one default name and one checkpoint.
  *
- * The defining module is found from the frames below this function (the exported decorator's own
- * frame is safe-state's file, skipped as such): the exported decorator returns this function's
- * result directly, and runtimes with proper tail calls (Bun's JavaScriptCore) drop its frame.
+ * The exported decorator passes `definitionModule(itself)`, computed in its own frame: it returns
+ * this function's result directly, and runtimes with proper tail calls (Bun's JavaScriptCore) drop
+ * its frame here, so no stack captured below would still hold it.
  * @param args - the arguments the exported decorator received
  * @param spec - the decorator's parts
+ * @param module - the defining module, `definitionModule(<the exported decorator>)`
  * @internal
  */
-export function dualDecoratorCall<O>(args: readonly unknown[], spec: DualDecoratorSpec<O>): unknown {
+export function dualDecoratorCall<O>(args: readonly unknown[], spec: DualDecoratorSpec<O>, module: DefinitionModule): unknown {
   const [a, b] = args;
-  if (isContext(b)) return spec.decorate(a, b as ClassMethodDecoratorContext, spec.bareOptions, definitionModule(dualDecoratorCall));
+  if (isContext(b)) return spec.decorate(a, b as ClassMethodDecoratorContext, spec.bareOptions, module);
   const bare = args.length > 1 || spec.bareSingle(a) ? legacyCall(args, true) : null;
-  if (bare) {
-    const module = definitionModule(dualDecoratorCall);
-    return applyLegacy(bare, (value, context) => spec.decorate(value, context, spec.bareOptions, module));
-  }
+  if (bare) return applyLegacy(bare, (value, context) => spec.decorate(value, context, spec.bareOptions, module));
   if (args.length > 1) throw new TypeError(spec.badCall);
   const options = spec.options(a);
-  const module = spec.needsModule(options) ? definitionModule(dualDecoratorCall) : NO_MODULE;
+  if (!spec.needsModule(options)) module = NO_MODULE;
   return function (...dargs: unknown[]): unknown {
     const [target, context] = dargs;
     if (isContext(context)) return spec.decorate(target, context as ClassMethodDecoratorContext, options, module);

@@ -4,7 +4,7 @@ import { dualDecoratorCall } from './dual-decorator';
 import './metadata'; // Symbol.metadata on Node 20
 import { defineReflectedMetadata } from './reflect-metadata';
 import type { AsyncMethod, MethodDecorator } from './safe-state';
-import { underivableName, type DefinitionModule } from '../engine/job-name';
+import { definitionModule, underivableName, type DefinitionModule } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { validateIdempotentOptions, type IdempotentCheck, type IdempotentDefinition, type IdempotentOptions } from '../idempotency/idempotent-options';
 import { callIdempotent } from '../idempotency/call-idempotent';
@@ -166,5 +166,5 @@ export function Idempotent(...args: unknown[]): unknown {
     // the defining module scopes records without a name
     needsModule: (options) => options.name === undefined && (options.key !== undefined || options.check === undefined),
     badCall: BAD_CALL,
-  });
+  }, definitionModule(Idempotent));
 }

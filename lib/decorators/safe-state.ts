@@ -4,7 +4,7 @@ import type { SafeStateOptions } from '../engine/options';
 import { validateOptions } from '../engine/options';
 import type { JobDefinition } from '../engine/job-definition';
 import { runJob } from '../engine/run-job';
-import { underivableName, type DefinitionModule } from '../engine/job-name';
+import { definitionModule, underivableName, type DefinitionModule } from '../engine/job-name';
 import { InvalidOptionsError } from '../errors/invalid-options-error';
 import { makeHandle, type JobHandle } from '../engine/job-handle';
 import { defineJob, defineReflectMetadata, findJob } from './metadata';
@@ -125,7 +125,7 @@ export function SafeState(...args: unknown[]): unknown {
     // the defining module only derives a default name
     needsModule: (options) => options.name === undefined,
     badCall: BAD_CALL,
-  });
+  }, definitionModule(SafeState));
 }
 
 /**
