@@ -44,6 +44,7 @@ const IDS = [
   'group-commit-limit-8',
   'group-commit-limit-32',
   'memory-overhead',
+  'memory-subscribed',
   'redis-for-await',
   'mysql-for-await',
   'postgres-for-await',

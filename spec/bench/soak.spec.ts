@@ -55,9 +55,9 @@ describe(`crash soak (bench/soak.ts --kills ${KILLS})`, () => {
   let summary: SoakSummary | null;
 
   beforeAll(async () => {
-    run = await soak(['--kills', String(KILLS), '--items', String(ITEMS), '--eo-items', String(EO_ITEMS), '--json'], 200_000);
+    run = await soak(['--kills', String(KILLS), '--items', String(ITEMS), '--eo-items', String(EO_ITEMS), '--json'], 400_000);
     summary = parse(run.stdout);
-  }, 210_000);
+  }, 420_000);
 
   afterAll(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
 
