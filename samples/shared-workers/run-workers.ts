@@ -33,9 +33,14 @@ async function main(): Promise<void> {
   await worker(['--clear']).done; // a fresh job (the record of a completed one is kept for 24 h)
   fs.rmSync('shipped.log', { force: true });
   const workers = Array.from({ length: 4 }, () => worker());
-  // kill the first worker once it has shipped a few orders
-  const victim = workers[0].child;
-  while (!ledger().some(([, pid]) => Number(pid) === victim.pid)) await new Promise((r) => setTimeout(r, 20));
+  // kill the first worker that ships an order, in the middle of its chunk (whichever worker that is:
+  // a worker that starts late may find every chunk taken and ship nothing)
+  let victim: ChildProcess | undefined;
+  while (!victim) {
+    const first = ledger()[0]?.[1];
+    victim = first === undefined ? undefined : workers.find((w) => w.child.pid === Number(first))?.child;
+    if (!victim) await new Promise((r) => setTimeout(r, 20));
+  }
   await new Promise((r) => setTimeout(r, 50));
   victim.kill('SIGKILL');
   process.stdout.write(`killed worker ${victim.pid} (SIGKILL); starting a replacement\n`);
