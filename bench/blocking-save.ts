@@ -29,6 +29,7 @@ import * as path from 'node:path';
 import { safeState, RedisBackend, SqlBackend, type StateBackend } from '../lib/index';
 import { serversFor } from './bench-servers';
 import { median, rotation } from './stats';
+import { runStandalone } from './run-standalone';
 
 interface Steps {
   /** ms between handing out item 0 and item 1 (item 0's save; for..of: also the worker's start) */
@@ -122,10 +123,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runStandalone(main);

@@ -28,6 +28,7 @@ import * as path from 'node:path';
 import { SqlBackend } from '../lib/index';
 import { serversFor } from './bench-servers';
 import { median, rotation } from './stats';
+import { runStandalone } from './run-standalone';
 
 const HOLDER = { pid: process.pid, host: os.hostname(), since: Date.now(), startTime: null };
 
@@ -95,10 +96,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runStandalone(main);
