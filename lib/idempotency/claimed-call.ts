@@ -1,6 +1,24 @@
 import { newToken } from '../backends/shared-chunk-codec';
 import { JobLockedError } from '../errors/job-locked-error';
 import type { KeyClaims } from './key-claims';
+import { emitEngineWarning } from '../engine/logger';
+
+/** Code of the process warning of a call whose claim lapsed while it ran (its result was not recorded). */
+export const CLAIM_LAPSED = 'SAFE_STATE_CLAIM_LAPSED';
+
+/**
+ * Says that a call's claim lapsed while it ran: the process did not renew it for longer than the
+ * lease (stopped, starved of CPU, blocked in a synchronous call, cut off from the server), so
+ * another caller may have taken the key over and run the effect a second time.
+ */
+function warnLapsed(display: string, leaseMs: number): void {
+  emitEngineWarning(
+    `the claim of ${display} was lost while the call ran: it lapsed (not renewed for more than the backend's leaseMs, ${leaseMs} ms: ` +
+      `the process was paused, starved or cut off from its server) and another caller may have taken the key over and run the effect ` +
+      `a second time, or the key was deleted meanwhile. This call's result was not recorded. Raise leaseMs above the longest pause a call can meet.`,
+    CLAIM_LAPSED,
+  );
+}
 
 /** A call of this process running under a claim (or whose record waits for its transaction's end). */
 interface Running {
@@ -126,7 +144,7 @@ export async function claimedCall<T>(c: ClaimedCall<T>): Promise<T> {
       }
       clearInterval(renew);
       // false: our lease lapsed and another caller holds (or recorded) the key; its record stands
-      await c.claims.record(c.store, c.key, token, out.text, c.ttlMs);
+      if (!(await c.claims.record(c.store, c.key, token, out.text, c.ttlMs))) warnLapsed(c.display, c.claims.leaseMs);
       return out.value;
     } finally {
       if (!handedOff) {

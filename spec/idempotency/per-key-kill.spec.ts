@@ -19,11 +19,19 @@ const CHILD = path.join(REPO_ROOT, 'spec/fixtures/per-key-worker.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WORKERS = 4;
 /** Keys per kind: 2,000 on Redis and PostgreSQL (1,000 shared + 4 × 250 own); fewer where each write is a commit to disk (MariaDB's redo log, SQLite's fsyncs) so the test stays within tens of seconds. */
-const SIZES: Record<PerKeyWorkerConfig['kind'], { shared: number; own: number; kills: number }> = {
-  redis: { shared: 1_000, own: 250, kills: 6 },
-  postgres: { shared: 1_000, own: 250, kills: 6 },
-  mysql: { shared: 500, own: 125, kills: 4 },
-  sqlite: { shared: 100, own: 25, kills: 3 },
+/**
+ * The claims' lease (ms) per kind. The proof holds only while a live holder renews its lease in
+ * time (docs/idempotency.md, per-key claims), so the lease must exceed the longest pause of a live
+ * holder's event loop: on SQLite a write waiting for the file lock blocks it synchronously, up to
+ * better-sqlite3's busy timeout (5 s by default; four processes writing with fsyncs on a loaded
+ * machine wait seconds, and a 1 s lease once lapsed under a live holder in CI); on the servers the
+ * driver is asynchronous and renewals go on, so only a loaded machine's scheduling pauses count.
+ */
+const SIZES: Record<PerKeyWorkerConfig['kind'], { shared: number; own: number; kills: number; leaseMs: number }> = {
+  redis: { shared: 1_000, own: 250, kills: 6, leaseMs: 3_000 },
+  postgres: { shared: 1_000, own: 250, kills: 6, leaseMs: 3_000 },
+  mysql: { shared: 500, own: 125, kills: 4, leaseMs: 3_000 },
+  sqlite: { shared: 100, own: 25, kills: 3, leaseMs: 12_000 },
 };
 
 interface Worker {
@@ -38,7 +46,7 @@ const KINDS: PerKeyWorkerConfig['kind'][] = ['redis', 'postgres', 'mysql', 'sqli
 
 describe.each(KINDS)('per-key idempotency claims on %s: 4 processes with random SIGKILLs', (kind) => {
   it('runs every key; repeats only keys whose holder was killed; never two effects of a key at once', async () => {
-    const { shared: SHARED, own: OWN, kills: KILLS } = SIZES[kind];
+    const { shared: SHARED, own: OWN, kills: KILLS, leaseMs } = SIZES[kind];
     const s = testServers();
     const dir = tempDir('safe-state-per-key-');
     const ledger = path.join(dir, 'ledger.log');
@@ -46,7 +54,7 @@ describe.each(KINDS)('per-key idempotency claims on %s: 4 processes with random 
     const shared = Array.from({ length: SHARED }, (_, i) => `shared-${i}`);
     const keysOf = (role: number) => [...shared, ...Array.from({ length: OWN }, (_, i) => `own-${role}-${i} ✓`)];
     const url = kind === 'redis' ? s.redisUrl : kind === 'postgres' ? s.postgresUrl : kind === 'mysql' ? s.mysqlUrl : path.join(dir, 'claims.db');
-    const base = { kind, url, ns: namespace(), ledger, effectMs: 1, leaseMs: 1_000 };
+    const base = { kind, url, ns: namespace(), ledger, effectMs: 1, leaseMs };
     const cmd = childCommand(CHILD);
     const workers: Worker[] = [];
     const killedPids = new Set<number>();
