@@ -55,6 +55,25 @@ export function writeUs(dir: string, count: number, bytes = 30): number {
 }
 
 /**
+ * µs per item of the same `fs.writeSync` inside a plain `for await` over the items: the floor of a
+ * `'process'`-durability per-item save in a `for await` job (the loop's own promise per step costs
+ * about a microsecond more once a system call sits between two steps: the caches it cools).
+ */
+export async function writeForAwaitUs(dir: string, items: number[], bytes = 30): Promise<number> {
+  const text = line(bytes);
+  const file = path.join(dir, `baseline-${process.pid}-${files++}.log`);
+  const fd = fs.openSync(file, 'a', 0o600);
+  try {
+    const t0 = performance.now();
+    for await (const x of items) if (x >= 0) fs.writeSync(fd, text);
+    return ((performance.now() - t0) * 1000) / items.length;
+  } finally {
+    fs.closeSync(fd);
+    fs.unlinkSync(file);
+  }
+}
+
+/**
  * The undecorated loop: the same body as the MemoryBackend job in jobs.ts (kept as a separate
  * function on purpose, so that V8's feedback for this `for..of` stays the plain array's).
  */

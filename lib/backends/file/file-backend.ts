@@ -16,10 +16,18 @@ import { NotAFile, readCheckpointFile } from './bounded-read';
 import { PayloadError } from '../../state/limits';
 import { GroupCommit } from './group-commit';
 
-/** Writes all of `text` (a short write, as on ENOSPC, continues or throws; it never passes as done). */
+/**
+ * Writes all of `text` (a short write, as on ENOSPC, continues or throws; it never passes as done).
+ * The string goes to `write` as it is: Node encodes a short one without allocating a Buffer, which
+ * saves about a fifth of a per-item 'process' save (bench: File 'process' rows). Only a short write
+ * encodes it here, to go on from the byte where the write stopped.
+ */
 function writeAllSync(fd: number, text: string): void {
+  const written = fs.writeSync(fd, text);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (written >= bytes) return;
   const buf = Buffer.from(text, 'utf8');
-  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+  for (let off = written; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
 }
 
 
