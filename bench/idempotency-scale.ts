@@ -7,7 +7,9 @@
  * processes run side by side (the target is ≥ 3.5× on Redis, ≥ 3× on PostgreSQL); with a
  * whole-store lease they took turns (about 1×).
  *
- * Run: `npx tsx bench/idempotency-scale.ts [--keys 2000] [--effect-ms 5] [--kinds redis,postgres,mysql]`
+ * `npm run bench` runs it as its section `idempotency-scale` (rows `idempotency-scale-redis` and
+ * `-postgres`: µs per key with 4 processes against 1 process, interleaved rounds). Alone:
+ * `npx tsx bench/idempotency-scale.ts [--keys 2000] [--effect-ms 5] [--kinds redis,postgres,mysql]`
  * (servers from SAFE_STATE_BENCH_*_URL, else throwaway ones under a scratch directory).
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { serversFor, type ServerKind } from './bench-servers';
+import { interleave, measurement } from './measure';
+import type { Measurement } from './report';
+import type { FailedRow } from './failed-rows';
+import { runStandalone } from './run-standalone';
 import type { PerKeyWorkerConfig } from '../spec/fixtures/per-key-worker';
 
 const WORKER = path.resolve(__dirname, '../spec/fixtures/per-key-worker.ts');
@@ -46,37 +52,76 @@ async function runWorkers(base: Omit<PerKeyWorkerConfig, 'keys' | 'seed'>, parts
   return Math.max(...times);
 }
 
+/** What the section runs. */
+export interface IdempotencyScaleConfig {
+  keys: number;
+  /** the effect's async pause (a remote call), ms */
+  effectMs: number;
+  rounds: number;
+}
+
+/** The section's throughput targets: 4 processes against 1, as a ratio of µs per key (at most 1/3.5 on Redis, 1/3 on PostgreSQL). */
+const TARGET: Partial<Record<ServerKind, number>> = { redis: 0.285, postgres: 0.333, mysql: 0.333 };
+
+/**
+ * µs per key of one worker process over all keys, and of 4 processes at once over a quarter each,
+ * in interleaved rounds (fresh tables / prefixes each time), per server kind. A kind whose server
+ * is missing becomes a failed row.
+ */
+export async function idempotencyScaleSection(root: string, cfg: IdempotencyScaleConfig, kinds: ServerKind[], failed: FailedRow[]): Promise<Measurement[]> {
+  const servers = await serversFor(root);
+  const out: Measurement[] = [];
+  let run = 0;
+  try {
+    for (const kind of kinds) {
+      const url = servers[kind].url;
+      if (!url) {
+        failed.push({ id: `idempotency-scale-${kind}`, label: `idempotency at scale on ${kind}`, reason: servers[kind].reason || 'no server' });
+        continue;
+      }
+      const all = Array.from({ length: cfg.keys }, (_, i) => `key-${i}`);
+      const quarters = [0, 1, 2, 3].map((q) => all.filter((_, i) => i % 4 === q));
+      const base = { kind: kind as PerKeyWorkerConfig['kind'], url, ledger: '', effectMs: cfg.effectMs, leaseMs: 10_000 };
+      const perKeyUs = async (parts: string[][]) => ((await runWorkers({ ...base, ns: `idem_scale_${process.pid}_${run++}` }, parts)) * 1000) / cfg.keys;
+      const [one, four] = await interleave(
+        `idempotency at scale on ${kind}, ${cfg.keys} keys, ${cfg.effectMs} ms effect`,
+        [
+          { name: '1 process', run: () => perKeyUs([all]) },
+          { name: '4 processes', run: () => perKeyUs(quarters) },
+        ],
+        cfg.rounds,
+      );
+      out.push(
+        measurement(
+          `idempotency-scale-${kind}`,
+          `@Idempotent({ key }) on ${kind}, 4 processes at once (µs per key, ${cfg.effectMs} ms effect)`,
+          cfg.keys,
+          'the same keys by 1 process',
+          four,
+          one,
+          { metric: 'ratio', op: '<=', value: TARGET[kind] ?? 0.333 },
+        ),
+      );
+    }
+  } finally {
+    servers.stop();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const keys = Number(arg('--keys', '2000'));
   const effectMs = Number(arg('--effect-ms', '5'));
   const kinds = arg('--kinds', 'redis,postgres').split(',') as ServerKind[];
   const root = path.join(os.tmpdir(), `safe-state-idem-scale-${process.pid}`);
-  const servers = await serversFor(root);
-  try {
-    console.log(`uptime: ${execFileSync('uptime').toString().trim()}`);
-    console.log(`keys ${keys}, effect ${effectMs} ms; keys/s with 1 process, with 4 (each a quarter of the same keys), ratio`);
-    for (const kind of kinds) {
-      const url = servers[kind].url;
-      if (!url) {
-        console.log(`${kind}: skipped (${servers[kind].reason})`);
-        continue;
-      }
-      const all = Array.from({ length: keys }, (_, i) => `key-${i}`);
-      const base = { kind: kind as PerKeyWorkerConfig['kind'], url, ledger: '', effectMs, leaseMs: 10_000 };
-      const one = await runWorkers({ ...base, ns: `idem_scale_1_${process.pid}` }, [all]);
-      const quarters = [0, 1, 2, 3].map((q) => all.filter((_, i) => i % 4 === q));
-      const four = await runWorkers({ ...base, ns: `idem_scale_4_${process.pid}` }, quarters);
-      const r1 = (keys / one) * 1000;
-      const r4 = (keys / four) * 1000;
-      console.log(`${kind}: 1 process ${r1.toFixed(0)} keys/s, 4 processes ${r4.toFixed(0)} keys/s, ratio ${(r4 / r1).toFixed(2)}x`);
-    }
-    console.log(`uptime: ${execFileSync('uptime').toString().trim()}`);
-  } finally {
-    servers.stop();
+  console.log(`uptime: ${execFileSync('uptime').toString().trim()}`);
+  const failed: FailedRow[] = [];
+  const rows = await idempotencyScaleSection(root, { keys, effectMs, rounds: 3 }, kinds, failed);
+  for (const r of rows) {
+    console.log(`${r.label}: ${r.perItemUs.toFixed(0)} µs/key against ${r.baseline.perItemUs.toFixed(0)} µs/key by 1 process: ${(1 / r.ratio).toFixed(2)}x the keys per second`);
   }
+  for (const f of failed) console.log(`${f.id}: skipped (${f.reason})`);
+  console.log(`uptime: ${execFileSync('uptime').toString().trim()}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module) runStandalone(main);

@@ -53,6 +53,8 @@ const IDS = [
   'idempotency-mark-1m',
   'idempotency-seen-1m',
   'idempotency-open-1m',
+  'idempotency-scale-redis',
+  'idempotency-scale-postgres',
   'save-cost-strict-1m-vs-1k',
   'save-cost-process-1m-vs-1k',
   'resume-skip-999990-vs-10',
