@@ -7,7 +7,8 @@ import type { Durability, StateBackend } from '../backends/state-backend';
 import { recordsOf } from '../backends/transactional-records';
 import type { KeyStore } from './key-store';
 import type { IdempotentDefinition } from './idempotent-options';
-import { IdempotencyCache, storeOf } from './idempotency-cache';
+import { IdempotencyCache, claimsReady, storeOf } from './idempotency-cache';
+import { leasedStoreAdopted } from './adopt-leased-store';
 import { defaultFileBackend } from './store-registry';
 import { scopedBackend } from '../config/scoped-backend';
 import { configuredBackend } from '../config/default-backend';
@@ -70,24 +71,26 @@ interface ClaimTarget {
   storeName: string;
   waitMs: number;
   ttlMs: number | undefined;
+  /** the cache whose records an older safe-state may have kept under a lease (null: a shared job's, never kept so) */
+  cache: IdempotencyCache | null;
 }
 
 function claimTargetOf(def: IdempotentDefinition): ClaimTarget | null {
   const { cache, ttlMs } = def.options;
   if (cache) {
     const claims = claimsOf(cache.backend);
-    return claims && { claims, backend: cache.backend, storeName: cacheStoreName(cache.name), waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs };
+    return claims && { claims, backend: cache.backend, storeName: cacheStoreName(cache.name), waitMs: cache.waitMs, ttlMs: ttlMs ?? cache.ttlMs, cache };
   }
   const run = jobContext.getStore();
   if (run) {
     // a job run by one process keeps its records with its checkpoint (under its lock); shared
     // workers run in several processes at once: they claim per key in the job's backend
     const claims = run.shared ? claimsOf(run.backend) : null;
-    return claims && { claims, backend: null, storeName: idempotencyStoreName(run.name), waitMs: DEFAULT_WAIT_MS, ttlMs };
+    return claims && { claims, backend: null, storeName: idempotencyStoreName(run.name), waitMs: DEFAULT_WAIT_MS, ttlMs, cache: null };
   }
   const c = defaultCache();
   const claims = claimsOf(c.backend);
-  return claims && { claims, backend: c.backend, storeName: cacheStoreName(c.name), waitMs: c.waitMs, ttlMs };
+  return claims && { claims, backend: c.backend, storeName: cacheStoreName(c.name), waitMs: c.waitMs, ttlMs, cache: c };
 }
 
 function targetOf(def: IdempotentDefinition): Target {
@@ -136,13 +139,15 @@ export async function callIdempotent(def: IdempotentDefinition, thisArg: unknown
   if (claimed) {
     // inside a transaction on the backend's own connection, the result is recorded through it (exactly-once)
     const via = outer && outer.state === 'active' && claimed.backend && claimed.claims.recordThrough ? recordsOf(claimed.backend)?.sharedParticipant(outer.participants) : undefined;
-    if (via !== undefined && !claimed.claims.prepared && isSingleSession(outer!, via)) {
+    if (via !== undefined && (!claimed.claims.prepared || (claimed.cache !== null && !leasedStoreAdopted(storeOf(claimed.cache)))) && isSingleSession(outer!, via)) {
       throw new SafeStateError(
         'IDEMPOTENCY_CACHE_NOT_READY',
         `the records of ${scope} are used for the first time inside a transaction on their own database connection: their first use creates their table, which must not join your transaction; use the cache once before (e.g. await cache.seen('')), or give it a pool`,
       );
     }
     const { claims, storeName } = claimed;
+    const adopting = claimed.cache && claimsReady(claimed.cache, claims);
+    if (adopting) await adopting;
     const claimKey = `r${scoped}`;
     return claimedCall({
       claims,

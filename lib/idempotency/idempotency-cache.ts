@@ -3,6 +3,7 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
 import { cacheStore, cacheStoreName, defaultFileBackend } from './store-registry';
 import { claimsOf, type KeyClaims } from './key-claims';
+import { adoptLeasedStore } from './adopt-leased-store';
 import { scopedBackend } from '../config/scoped-backend';
 import { configuredBackend } from '../config/default-backend';
 
@@ -78,6 +79,21 @@ export function storeOf(cache: IdempotencyCache): KeyStore {
 }
 
 /**
+ * Null when the cache's per-key claims can be used at once; else the promise of moving the records
+ * an older safe-state kept in the cache's store entry into per-key records (adopt-leased-store.ts),
+ * to await before the first claim. @internal
+ */
+export function claimsReady(cache: IdempotencyCache, claims: KeyClaims): Promise<void> | null {
+  return adoptLeasedStore(storeOf(cache), claims, cache.waitMs);
+}
+
+/** `fn()` once {@link claimsReady}. */
+function whenReady<T>(cache: IdempotencyCache, claims: KeyClaims, fn: () => Promise<T>): Promise<T> {
+  const adopting = claimsReady(cache, claims);
+  return adopting ? adopting.then(fn) : fn();
+}
+
+/**
  * A persisted set of keys ("this was done"), for side effects that must not repeat after a crash
  * or in a later run: `seen(key)`, `mark(key)`, `delete(key)`, `clear()`. Keys survive crashes and
  * restarts, expire after `ttlMs` when given, and live in any {@link StateBackend}.
@@ -148,7 +164,7 @@ export class IdempotencyCache {
   seen(key: string): Promise<boolean> {
     const k = checkKey(key);
     const claims = claimsByCache.get(this);
-    if (claims) return claims.read(cacheStoreName(this.name), `m${k}`).then((v) => v !== null);
+    if (claims) return whenReady(this, claims, () => claims.read(cacheStoreName(this.name), `m${k}`)).then((v) => v !== null);
     const store = storeOf(this);
     if (store.tryPin()) {
       // the hot path: the cache is in use by this process already, the answer is in memory
@@ -174,7 +190,7 @@ export class IdempotencyCache {
   mark(key: string): Promise<void> {
     const k = checkKey(key);
     const claims = claimsByCache.get(this);
-    if (claims) return claims.put(cacheStoreName(this.name), `m${k}`, '', this.ttlMs);
+    if (claims) return whenReady(this, claims, () => claims.put(cacheStoreName(this.name), `m${k}`, '', this.ttlMs));
     const expires = this.ttlMs === undefined ? 0 : Date.now() + this.ttlMs;
     return this.use((s) => s.mark(k, expires, this.durability));
   }
@@ -190,7 +206,7 @@ export class IdempotencyCache {
   delete(key: string): Promise<boolean> {
     const k = checkKey(key);
     const claims = claimsByCache.get(this);
-    if (claims) return claims.remove(cacheStoreName(this.name), `m${k}`);
+    if (claims) return whenReady(this, claims, () => claims.remove(cacheStoreName(this.name), `m${k}`));
     return this.use((s) => s.unmark(k, this.durability));
   }
 
@@ -203,7 +219,7 @@ export class IdempotencyCache {
    */
   clear(): Promise<void> {
     const claims = claimsByCache.get(this);
-    if (claims) return claims.clear(cacheStoreName(this.name));
+    if (claims) return whenReady(this, claims, () => claims.clear(cacheStoreName(this.name)));
     return this.use((s) => s.clear(this.durability));
   }
 
