@@ -94,7 +94,7 @@ async function adopt(store: KeyStore, claims: KeyClaims, waitMs: number): Promis
     for (let i = 0; i < moves.length; i += ADOPT_BATCH) {
       for (const done of await Promise.all(moves.slice(i, i + ADOPT_BATCH).map((m) => m()))) if (done) moved++;
     }
-    await store.clear('strict'); // the entry and its transactional records
+    await store.clear('strict'); // the entry (SqlBackend.delete takes its transactional records with it)
     if (moved > 0) {
       emitEngineWarning(
         `${store.display}: moved ${moved} key(s) (marks and @Idempotent results) kept by an older safe-state in one store entry under a lease into per-key records; the entry is deleted. ` +

@@ -253,7 +253,6 @@ export class KeyStore {
     } catch (e) {
       throw asBackendError(e, `cannot clear ${this.display}`);
     }
-    await this.dropFolded(); // else the next reload would bring the results recorded in transactions back
     this.entries.marks.clear();
     this.entries.results.clear();
     this.garbage = 0;

@@ -7,7 +7,8 @@
  * and a SQLite file.
  */
 import * as path from 'node:path';
-import { IdempotencyCache, RedisBackend, SqlBackend, idempotent, type StateBackend } from '../../lib/index';
+import pg from 'pg';
+import { IdempotencyCache, RedisBackend, SqlBackend, idempotent, transaction, type StateBackend } from '../../lib/index';
 import { KeyStore } from '../../lib/idempotency/key-store';
 import { StoreLease } from '../../lib/idempotency/store-lease';
 import { cacheStoreName } from '../../lib/idempotency/store-registry';
@@ -157,5 +158,45 @@ describe.each(['redis', 'postgres', 'mysql', 'sqlite'] as const)('a cache kept u
     expect(await seen).toBe(true);
     expect(await cache.seen('early')).toBe(true);
     expect(await after.exists(storeName)).toBe(false);
+  });
+});
+
+describe('a result an older safe-state recorded inside a transaction (PostgreSQL, a pg pool shared with the backend)', () => {
+  it('is moved like the others, and its transactional record is deleted with the entry', async () => {
+    const pool = new pg.Pool({ connectionString: testServers().postgresUrl, max: 4 });
+    const ns = namespace();
+    const older = new SqlBackend(pool as never, { table: ns });
+    const storeName = cacheStoreName('tx');
+    const held = new KeyStore(older, storeName, "idempotency cache 'tx'", new StoreLease(older, storeName, "idempotency cache 'tx'"));
+    try {
+      await held.pin(5_000);
+      await held.mark('plain', 0, 'strict');
+      await transaction(pool, async (tx) => {
+        await held.putResultInTransaction(tx, held.sharedParticipant(tx)!, 'charge\0in-tx', { expires: 0, text: serialize('from the transaction', 'result') }, 'strict');
+      });
+      held.unpin();
+      await held.close();
+      expect(await older.readRecords(storeName)).toHaveLength(1);
+
+      const after = new SqlBackend(pool as never, { table: ns });
+      const cache = new IdempotencyCache({ name: 'tx', backend: after });
+      let runs = 0;
+      const charge = idempotent(
+        async () => {
+          runs++;
+          return 'ran';
+        },
+        { key: () => 'in-tx', cache, name: 'charge' },
+      );
+      expect(await charge()).toBe('from the transaction');
+      expect(runs).toBe(0);
+      expect(await cache.seen('plain')).toBe(true);
+      expect(await after.exists(storeName)).toBe(false);
+      expect(await after.readRecords(storeName)).toEqual([]); // else every later process would find it and move again
+      await after.close();
+      await older.close();
+    } finally {
+      await pool.end();
+    }
   });
 });
