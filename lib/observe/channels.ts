@@ -2,6 +2,7 @@ import * as dc from 'node:diagnostics_channel';
 import type { CheckpointDoc } from '../state/checkpoint-doc';
 import type { ItemKey } from '../progress/key-progress';
 import { globalRegistry } from '../util/global-registry';
+import { clock } from './clock';
 import type { ItemDoneMessage, ItemFailedMessage, ItemRetryMessage, JobEndMessage, JobStartMessage, SaveMessage } from './messages';
 
 /**
@@ -58,9 +59,9 @@ export interface ObservedRun {
 /** What this module remembers of a run, keyed by its checkpoint document. */
 interface RunRecord {
   runId: number;
-  /** `performance.now()` at the start of the call */
+  /** `clock.now()` at the start of the call */
   startedAt: number;
-  /** `performance.now()` at which each item in flight was handed out, while item channels have subscribers */
+  /** `clock.now()` at which each item in flight was handed out, while item channels have subscribers */
   items: Map<number, number> | null;
 }
 
@@ -70,7 +71,7 @@ function recordOf(doc: CheckpointDoc): RunRecord {
   let r = runs.get(doc);
   if (!r) {
     const g = globalRegistry();
-    r = { runId: (g.observedRuns = (g.observedRuns ?? 0) + 1), startedAt: performance.now(), items: null };
+    r = { runId: (g.observedRuns = (g.observedRuns ?? 0) + 1), startedAt: clock.now(), items: null };
     runs.set(doc, r);
   }
   return r;
@@ -89,7 +90,7 @@ function doneOf(doc: CheckpointDoc): number {
  * @internal
  */
 export function publishJobStart(run: ObservedRun, backend: object, resumed: boolean): void {
-  recordOf(run.doc).startedAt = performance.now();
+  recordOf(run.doc).startedAt = clock.now();
   if (!jobStart.hasSubscribers) return;
   const message: JobStartMessage = {
     job: run.name,
@@ -120,7 +121,7 @@ export function publishJobEnd(run: ObservedRun, failure: { error: unknown } | un
     outcome: failure ? 'failed' : 'completed',
     done: doneOf(run.doc),
     total: run.doc.totalItems,
-    durationMs: performance.now() - r.startedAt,
+    durationMs: clock.now() - r.startedAt,
   };
   if (failure) message.error = failure.error;
   jobEnd.publish(message);
@@ -138,7 +139,7 @@ export function noteItemStart(run: ObservedRun, index: number): void {
 
 function startItem(doc: CheckpointDoc, index: number): void {
   const r = recordOf(doc);
-  (r.items ??= new Map()).set(index, performance.now());
+  (r.items ??= new Map()).set(index, clock.now());
 }
 
 /** Milliseconds since the item's start was noted (and forgets it), or null when it was not. */
@@ -147,7 +148,7 @@ function itemDuration(doc: CheckpointDoc, index: number): number | null {
   const t = items?.get(index);
   if (t === undefined) return null;
   items!.delete(index);
-  return performance.now() - t;
+  return clock.now() - t;
 }
 
 /**
@@ -250,7 +251,7 @@ export function publishItemRetry(run: ObservedRun, retry: ItemRetry): void {
  * @internal
  */
 export function saveStarted(): number {
-  return save.hasSubscribers ? performance.now() : -1;
+  return save.hasSubscribers ? clock.now() : -1;
 }
 
 /**
@@ -271,7 +272,7 @@ export function publishSave(job: string, doc: CheckpointDoc, startedAt: number, 
     kind: write.full ? 'full' : 'append',
     bytes: Buffer.byteLength(write.text),
     done: doneOf(doc),
-    durationMs: performance.now() - startedAt,
+    durationMs: clock.now() - startedAt,
   };
   if (failure) message.error = failure.error;
   save.publish(message);

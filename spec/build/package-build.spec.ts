@@ -42,6 +42,23 @@ describe('the built package (scripts/build.ts)', () => {
     expect(fs.existsSync(path.join(DIST, 'engine', 'run-job.js'))).toBe(false);
   });
 
+  it('keeps the names of its classes and functions: each export is named as exported, each error after its class', () => {
+    // esbuild lowers some classes to `var _X = class _X`, and the build replaces esbuild's __name
+    // helper by one that sets only the names that differ: an error must still say `JobLockedError`
+    // (SafeStateError names itself after new.target)
+    const probe = `const m = require(${JSON.stringify(path.join(DIST, 'index.js'))});
+const misnamed = Object.entries(m).filter(([k, v]) => typeof v === 'function' && v.name !== k).map(([k, v]) => k + ' is named ' + v.name);
+const errors = Object.entries(m).filter(([, v]) => typeof v === 'function' && v.prototype instanceof Error).map(([k, v]) => [k, v.prototype.constructor.name]);
+console.log(JSON.stringify({ misnamed, errors }));`;
+    const r = node(['-e', probe]);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { misnamed: string[]; errors: [string, string][] };
+    expect(out.misnamed).toEqual([]);
+    expect(out.errors.length).toBeGreaterThanOrEqual(10);
+    for (const [k, ctorName] of out.errors) expect(ctorName).toBe(k);
+    expect(node(['-e', `const { JobLockedError } = require(${JSON.stringify(path.join(DIST, 'index.js'))}); const e = new JobLockedError('job', null); console.log(e.name, String(e).split(':')[0])`]).stdout.trim()).toBe('JobLockedError JobLockedError');
+  });
+
   it('runs the command line', () => {
     const main = path.join(DIST, 'cli', 'main.js');
     expect(fs.statSync(main).mode & 0o111).not.toBe(0);

@@ -5,6 +5,7 @@ import {
 } from '../../lib/index';
 import { range } from '../helpers';
 import { LOCAL_BACKENDS, failingJob } from './observed-jobs';
+import { clock } from '../../lib/observe/clock';
 
 type Event = { channel: string; message: Record<string, unknown> };
 
@@ -180,7 +181,7 @@ describe('diagnostics channels without subscribers', () => {
     for (const c of Object.values(SAFE_STATE_CHANNELS)) expect(dc.hasSubscribers(c)).toBe(false);
     const channels = Object.values(SAFE_STATE_CHANNELS).map((c) => dc.channel(c));
     const publish = channels.map((c) => jest.spyOn(c, 'publish'));
-    const now = jest.spyOn(performance, 'now');
+    const now = jest.spyOn(clock, 'now');
     const backend = new MemoryBackend();
     const Job = failingJob(backend, 'observe-off');
     const clockReadsFor = async (n: number): Promise<number> => {
