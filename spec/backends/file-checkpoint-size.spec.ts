@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { safeState, FileBackend, CheckpointCorruptError, SERIALIZATION_LIMITS } from '../../lib/index';
 import { runCli } from '../../lib/cli/run-cli';
+import { SYNC_READ_MAX } from '../../lib/backends/file/bounded-read';
 import { tempDir, TS_NODE } from '../helpers';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -110,4 +111,18 @@ describe('something other than a regular file at the checkpoint name', () => {
     expect(out.name).toBe('CheckpointCorruptError');
     expect(out.message).toContain(`${file} is not a regular file`);
   }, 60_000);
+});
+
+describe('reading a checkpoint', () => {
+  it.each([
+    ['read synchronously (up to SYNC_READ_MAX bytes)', 1_000],
+    ['read without blocking the event loop (larger than SYNC_READ_MAX)', SYNC_READ_MAX + 12_345],
+  ])('gives back exactly what was saved, multi-byte text included: %s', async (_what, size) => {
+    const backend = new FileBackend({ dir: path.join(tempDir(), 'state') });
+    const text = 'é✓'.repeat(Math.ceil(size / 5)) + '\n'; // 5 bytes per repeat
+    await backend.save('big', text);
+    const file = backend.location('big')!;
+    expect(fs.statSync(file).size > SYNC_READ_MAX).toBe(size > SYNC_READ_MAX);
+    expect(await backend.load('big')).toBe(text);
+  });
 });
