@@ -187,4 +187,24 @@ describe('FileBackend locking', () => {
     fs.utimesSync(`${file}.lock/owner.json`, old, old);
     await job([1]);
   });
+
+  it('keeps its own owner record fresh from a thread while the job blocks the event loop (so another host does not take over)', async () => {
+    const dir = tempDir();
+    const backend = new FileBackend({ dir, staleMs: 1_500 }); // a heartbeat every 500 ms
+    const owner = `${backend.location('busy')}.lock/owner.json`;
+    const seen: number[] = [];
+    const job = safeState(async (xs: number[]) => {
+      for (const x of xs) {
+        void x;
+        const stale = new Date(Date.now() - 10_000);
+        fs.utimesSync(owner, stale, stale); // as if no heartbeat had run for 10 s
+        const until = Date.now() + 2_500;
+        while (Date.now() < until); // synchronous: no timer of this thread runs meanwhile
+        seen.push(Date.now() - fs.statSync(owner).mtimeMs);
+      }
+    }, { name: 'busy', backend });
+    await job([1]);
+    // touched by the heartbeat thread during the block: younger than staleMs, so not taken for stale
+    expect(seen[0]).toBeLessThan(1_500);
+  });
 });
