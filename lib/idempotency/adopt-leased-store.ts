@@ -6,7 +6,7 @@ import type { KeyClaims } from './key-claims';
 import type { KeyStore } from './key-store';
 import { live } from './store-codec';
 
-/** Code of the process warning that says a cache's records were moved into per-key records. */
+/** Code of the process warning that says a cache's records were moved into per-key records. @internal */
 export const IDEMPOTENCY_ADOPTED = 'SAFE_STATE_IDEMPOTENCY_ADOPTED';
 
 /** How many keys are moved at once (one round trip each, in parallel). @internal */
@@ -48,6 +48,22 @@ export function adoptLeasedStore(store: KeyStore, claims: KeyClaims, waitMs: num
   );
   adoptions.set(store, p);
   return p;
+}
+
+/**
+ * Deletes the store's entry without moving it (`IdempotencyCache.clear()`: every key is forgotten
+ * anyway, and an entry that cannot be read must not stand in the way of clearing it).
+ * @internal
+ */
+export async function dropLeasedStore(store: KeyStore): Promise<void> {
+  const moving = adoptions.get(store);
+  if (moving && moving !== true) await moving.catch(() => undefined); // else it could put keys back after the clear
+  try {
+    await store.backend.delete(store.storeName);
+  } catch (e) {
+    throw asBackendError(e, `cannot delete the records of ${store.display} kept before per-key claims`);
+  }
+  adoptions.set(store, true);
 }
 
 /** Whether this process knows the store has nothing left to move (its first use is over). @internal */

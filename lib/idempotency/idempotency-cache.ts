@@ -3,7 +3,7 @@ import { InvalidOptionsError } from '../errors/invalid-options-error';
 import type { KeyStore } from './key-store';
 import { cacheStore, cacheStoreName, defaultFileBackend } from './store-registry';
 import { claimsOf, type KeyClaims } from './key-claims';
-import { adoptLeasedStore } from './adopt-leased-store';
+import { adoptLeasedStore, dropLeasedStore } from './adopt-leased-store';
 import { scopedBackend } from '../config/scoped-backend';
 import { configuredBackend } from '../config/default-backend';
 
@@ -219,7 +219,7 @@ export class IdempotencyCache {
    */
   clear(): Promise<void> {
     const claims = claimsByCache.get(this);
-    if (claims) return whenReady(this, claims, () => claims.clear(cacheStoreName(this.name)));
+    if (claims) return dropLeasedStore(storeOf(this)).then(() => claims.clear(cacheStoreName(this.name)));
     return this.use((s) => s.clear(this.durability));
   }
 

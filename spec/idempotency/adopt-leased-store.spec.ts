@@ -137,6 +137,22 @@ describe.each(['redis', 'postgres', 'mysql', 'sqlite'] as const)('a cache kept u
     expect(await after.exists(cacheStoreName('c'))).toBe(false);
   });
 
+  it('an old entry that cannot be read fails every use loudly, and clear() deletes it without reading it', async () => {
+    const ns = namespace();
+    const file = path.join(tempDir(), 'adopt.db');
+    const backend = open(kind, ns, file);
+    closers.push(backend);
+    await backend.save(cacheStoreName('broken'), 'not an idempotency store\n');
+    const cache = new IdempotencyCache({ name: 'broken', backend });
+    await expect(cache.seen('k')).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT' });
+    await expect(cache.mark('k')).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT' }); // not taken as moved after a failure
+    await cache.clear();
+    expect(await backend.exists(cacheStoreName('broken'))).toBe(false);
+    expect(await cache.seen('k')).toBe(false);
+    await cache.mark('k');
+    expect(await cache.seen('k')).toBe(true);
+  });
+
   it('waits for a process of the older version that holds the store, and moves what it wrote meanwhile', async () => {
     const ns = namespace();
     const file = path.join(tempDir(), 'adopt.db');
