@@ -188,18 +188,21 @@ const KEEP_NAMES_CHEAPER = 'var __name=(t,v)=>t.name===v?t:__defProp(t,"name",{v
  * Replaces the namespace copies of node: modules in a CommonJS bundle by the modules themselves,
  * and esbuild's `__name` by one that sets only the names that differ.
  */
-export function lighterCommonJs(file: string): number {
+function lighterCommonJs(file: string): void {
   const text = fs.readFileSync(file, 'utf8');
-  let count = 0;
   const out = text.replace(NAMESPACE_BUILTIN, (decl: string, name: string, mod: string) => {
     if (new RegExp(`\\b${name}\\.default\\b`).test(text)) throw new Error(`build: ${file} reads ${name}.default of ${mod}; import the names it needs instead`);
-    count++;
     const plain = `var ${name}=require("${mod}");`;
     return plain + ' '.repeat(decl.length - plain.length); // as long as before: the source map's columns stay true
   });
   if (!out.includes(KEEP_NAMES_HELPER)) throw new Error(`build: esbuild's __name helper not found in ${file}; update KEEP_NAMES_HELPER in scripts/build.ts`);
   fs.writeFileSync(file, out.replace(KEEP_NAMES_HELPER, KEEP_NAMES_CHEAPER + ' '.repeat(KEEP_NAMES_HELPER.length - KEEP_NAMES_CHEAPER.length)));
-  return count;
+}
+
+/** One CommonJS bundle (`options.outfile`), made lighter to load ({@link lighterCommonJs}). */
+async function buildCommonJs(options: esbuild.BuildOptions & { outfile: string }): Promise<void> {
+  await esbuild.build(options);
+  lighterCommonJs(options.outfile);
 }
 
 /**
@@ -232,8 +235,7 @@ async function bundleTesting(outDir: string, common: esbuild.BuildOptions): Prom
   const entry = path.join(ROOT, 'lib', 'testing', 'index.ts');
   const cjs = path.join(outDir, 'testing.js');
   const esm = path.join(outDir, 'testing.mjs');
-  await esbuild.build({ ...common, entryPoints: [entry], outfile: cjs, plugins: [mainEntryExternal('index.js'), ...common.plugins!] });
-  lighterCommonJs(cjs);
+  await buildCommonJs({ ...common, entryPoints: [entry], outfile: cjs, plugins: [mainEntryExternal('index.js'), ...common.plugins!] });
   await esbuild.build({ ...common, format: 'esm', minifyWhitespace: false, external: ESM_EXTERNAL, entryPoints: [entry], outfile: esm, plugins: [mainEntryExternal('index.mjs'), ...common.plugins!] });
   for (const f of [cjs, esm]) {
     if (/class (SafeStateError|StateBackend|Checkpoint)\b/.test(fs.readFileSync(f, 'utf8'))) throw new Error(`build: ${f} holds a copy of the library; lib/testing/ must import public names from '../index'`);
@@ -253,8 +255,7 @@ async function buildEntry(dir: string, source: string, common: esbuild.BuildOpti
   const index = path.join(dir, 'index.js');
   const esm = path.join(dir, 'index.mjs');
   const nodeImport = path.join(dir, 'index.node.mjs');
-  await esbuild.build({ ...common, entryPoints: [source], outfile: index });
-  lighterCommonJs(index);
+  await buildCommonJs({ ...common, entryPoints: [source], outfile: index });
   await esbuild.build({ ...common, format: 'esm', minifyWhitespace: false, external: ESM_EXTERNAL, banner: { js: ESM_BANNER }, entryPoints: [source], outfile: esm });
   patchEsmRequire(esm);
   fs.writeFileSync(nodeImport, nodeImportEntry(index));
@@ -282,12 +283,10 @@ export async function bundle(outDir: string): Promise<Bundles> {
   // a subpath is bundled on its own: `safe-state/otel` holds only what lib/otel/ imports (it talks
   // to the engine through diagnostics channels, which are process-wide by name)
   const otel = await buildEntry(path.join(outDir, 'otel'), path.join(ROOT, 'lib', 'otel', 'index.ts'), common);
-  await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'cli', 'main.ts')], outfile: cli });
-  lighterCommonJs(cli);
+  await buildCommonJs({ ...common, entryPoints: [path.join(ROOT, 'lib', 'cli', 'main.ts')], outfile: cli });
   fs.chmodSync(cli, 0o755);
   const worker = path.join(outDir, 'blocking-worker.js');
-  await esbuild.build({ ...common, entryPoints: [path.join(ROOT, 'lib', 'backends', 'blocking', 'blocking-worker.ts')], outfile: worker });
-  lighterCommonJs(worker);
+  await buildCommonJs({ ...common, entryPoints: [path.join(ROOT, 'lib', 'backends', 'blocking', 'blocking-worker.ts')], outfile: worker });
   const testing = await bundleTesting(outDir, common);
   return { index, esm, nodeImport, cli, worker, testing, otel };
 }

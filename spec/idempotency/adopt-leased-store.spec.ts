@@ -27,11 +27,16 @@ function open(kind: Kind, ns: string, file: string): StateBackend {
   return SqlBackend.fromUrl(url, { table: ns });
 }
 
-/** Writes the cache `name` the way safe-state did before per-key claims on these backends. */
-async function writeLeasedStore(backend: StateBackend, name: string, write: (store: KeyStore) => Promise<void>): Promise<void> {
+/** The store of the cache `name` as safe-state kept it before per-key claims on these backends: one entry, under a lease. */
+function leasedStore(backend: StateBackend, name: string): KeyStore {
   const storeName = cacheStoreName(name);
   const display = `idempotency cache '${name}'`;
-  const store = new KeyStore(backend, storeName, display, new StoreLease(backend, storeName, display));
+  return new KeyStore(backend, storeName, display, new StoreLease(backend, storeName, display));
+}
+
+/** Writes the cache `name` the way safe-state did before per-key claims on these backends. */
+async function writeLeasedStore(backend: StateBackend, name: string, write: (store: KeyStore) => Promise<void>): Promise<void> {
+  const store = leasedStore(backend, name);
   await store.pin(5_000);
   try {
     await write(store);
@@ -39,6 +44,19 @@ async function writeLeasedStore(backend: StateBackend, name: string, write: (sto
     store.unpin();
   }
   await store.close();
+}
+
+/** `charge()`: an `@Idempotent` function of `cache` under scope 'charge' and a fixed `key`, that counts its runs. */
+function countedCharge(cache: IdempotencyCache, key: string): { charge: () => Promise<unknown>; runs: () => number } {
+  let runs = 0;
+  const charge = idempotent(
+    async () => {
+      runs++;
+      return 'ran';
+    },
+    { key: () => key, cache, name: 'charge' },
+  );
+  return { charge, runs: () => runs };
 }
 
 /** The process warnings emitted while `fn` runs (by code and message). */
@@ -124,16 +142,9 @@ describe.each(['redis', 'postgres', 'mysql', 'sqlite'] as const)('a cache kept u
     closers.push(after);
     const cache = new IdempotencyCache({ name: 'c', backend: after });
     expect(await cache.seen('m1')).toBe(true); // the first use: seen() adopts before it looks
-    let runs = 0;
-    const charge = idempotent(
-      async () => {
-        runs++;
-        return 'ran';
-      },
-      { key: () => 'k', cache, name: 'charge' },
-    );
+    const { charge, runs } = countedCharge(cache, 'k');
     expect(await charge()).toBe('newer result');
-    expect(runs).toBe(0);
+    expect(runs()).toBe(0);
     expect(await after.exists(cacheStoreName('c'))).toBe(false);
   });
 
@@ -159,7 +170,7 @@ describe.each(['redis', 'postgres', 'mysql', 'sqlite'] as const)('a cache kept u
     const older = open(kind, ns, file);
     closers.push(older);
     const storeName = cacheStoreName('busy');
-    const held = new KeyStore(older, storeName, "idempotency cache 'busy'", new StoreLease(older, storeName, "idempotency cache 'busy'"));
+    const held = leasedStore(older, 'busy');
     await held.pin(5_000);
     await held.mark('early', 0, 'strict');
 
@@ -183,7 +194,7 @@ describe('a result an older safe-state recorded inside a transaction (PostgreSQL
     const ns = namespace();
     const older = new SqlBackend(pool as never, { table: ns });
     const storeName = cacheStoreName('tx');
-    const held = new KeyStore(older, storeName, "idempotency cache 'tx'", new StoreLease(older, storeName, "idempotency cache 'tx'"));
+    const held = leasedStore(older, 'tx');
     try {
       await held.pin(5_000);
       await held.mark('plain', 0, 'strict');
@@ -196,16 +207,9 @@ describe('a result an older safe-state recorded inside a transaction (PostgreSQL
 
       const after = new SqlBackend(pool as never, { table: ns });
       const cache = new IdempotencyCache({ name: 'tx', backend: after });
-      let runs = 0;
-      const charge = idempotent(
-        async () => {
-          runs++;
-          return 'ran';
-        },
-        { key: () => 'in-tx', cache, name: 'charge' },
-      );
+      const { charge, runs } = countedCharge(cache, 'in-tx');
       expect(await charge()).toBe('from the transaction');
-      expect(runs).toBe(0);
+      expect(runs()).toBe(0);
       expect(await cache.seen('plain')).toBe(true);
       expect(await after.exists(storeName)).toBe(false);
       expect(await after.readRecords(storeName)).toEqual([]); // else every later process would find it and move again
