@@ -4,10 +4,11 @@
  * takeover of a lapsed claim, release, TTLs, odd keys and store names, and caches shared by
  * separate backend objects (as separate processes have) at once.
  */
-import { IdempotencyCache, JobLockedError, idempotent, type StateBackend } from '../../lib/index';
+import { IdempotencyCache, JobLockedError, SqlBackend, idempotent, type StateBackend } from '../../lib/index';
 import { claimsOf, type KeyClaims } from '../../lib/idempotency/key-claims';
 import { SHARED_KINDS, namespace, openShared } from '../shared/targets';
 import { tempDir } from '../helpers';
+import { testServers } from '../setup/servers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -119,5 +120,38 @@ describe.each(SHARED_KINDS)('per-key claims on %s', (kind) => {
     expect((e as Error).message).toMatch(/busy\("7"\) is running in another process/);
     await claims.release('safe-state:idempotency:cache:busy', 'rbusy\u00007', 'other');
     expect(await f(7)).toBe(7);
+  });
+});
+
+describe('per-key claims on PostgreSQL: statements per call', () => {
+  it('a new key costs two statements (the claim, the record: each answers its row), a replay two reads', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Pool } = require('pg') as typeof import('pg');
+    const pool = new Pool({ connectionString: testServers().postgresUrl, max: 2 });
+    pool.on('error', () => undefined);
+    const sent: string[] = [];
+    const query = pool.query.bind(pool) as (...a: unknown[]) => unknown;
+    (pool as unknown as { query: (...a: unknown[]) => unknown }).query = (cfg: unknown, ...rest: unknown[]) => {
+      sent.push(String(typeof cfg === 'string' ? cfg : (cfg as { text: string }).text).split(' ')[0]);
+      return query(cfg, ...rest);
+    };
+    const backend = new SqlBackend(pool, { table: namespace() });
+    try {
+      const cache = new IdempotencyCache({ name: 'counted', backend });
+      let runs = 0;
+      const charge = idempotent(async (k: string) => `ok:${k}:${++runs}`, { name: 'charge', key: (k: string) => k, cache });
+      expect(await charge('warm')).toBe('ok:warm:1'); // creates the key table, looks for an old store entry
+      sent.length = 0;
+      expect(await charge('k1')).toBe('ok:k1:2');
+      // before: INSERT, SELECT (read back the claim), UPDATE, SELECT (read back the record)
+      expect(sent).toEqual(['INSERT', 'UPDATE']);
+      sent.length = 0;
+      expect(await charge('k1')).toBe('ok:k1:2');
+      expect(sent).toEqual(['INSERT', 'SELECT']); // the insert meets the row: read it, replay
+      expect(runs).toBe(2);
+    } finally {
+      await backend.close();
+      await pool.end();
+    }
   });
 });

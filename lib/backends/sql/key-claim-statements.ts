@@ -12,6 +12,14 @@ import { NOW } from './chunk-statements';
  */
 export interface KeyClaimStatements {
   createTable: string[];
+  /**
+   * Whether `insert`, `takeover`, `renew` and the records answer the row they changed
+   * (`RETURNING holder`, PostgreSQL): one row when the statement claimed, renewed or recorded, none
+   * when its condition did not hold. The caller then needs no read-back of the row. Elsewhere
+   * (MySQL/MariaDB: no `UPDATE ... RETURNING`; SQLite: statements are in-process) they answer
+   * nothing, and the row is read back.
+   */
+  returning: boolean;
   /** params: id, store_id, k, token, lease ms (inserts a claim when the key has no row) */
   insert: string;
   /** params: token, lease ms, id (takes a lapsed claim or an expired record over) */
@@ -67,15 +75,18 @@ export function keyClaimStatements(dialect: SqlDialect, table: string): KeyClaim
           `holder VARCHAR(40), state SMALLINT NOT NULL, lease_until BIGINT NOT NULL, expires BIGINT NOT NULL, value TEXT)`,
         `CREATE INDEX IF NOT EXISTS ${q(table.slice(0, 57) + '_store')} ON ${t} (store_id)`,
       ];
-  const record = (expires: string) => `UPDATE ${t} SET state = 1, value = ?, expires = ${expires} WHERE id = ? AND holder = ? AND state = 0`;
+  const returning = dialect === 'postgres';
+  const answer = returning ? ' RETURNING holder' : '';
+  const record = (expires: string) => `UPDATE ${t} SET state = 1, value = ?, expires = ${expires} WHERE id = ? AND holder = ? AND state = 0${answer}`;
   return {
     createTable: ddl,
-    insert: `INSERT INTO ${t} ${cols} VALUES (?, ?, ?, ?, 0, ${now} + ?, 0, NULL)` + (my ? ' ON DUPLICATE KEY UPDATE id = id' : ' ON CONFLICT (id) DO NOTHING'),
+    returning,
+    insert: `INSERT INTO ${t} ${cols} VALUES (?, ?, ?, ?, 0, ${now} + ?, 0, NULL)` + (my ? ' ON DUPLICATE KEY UPDATE id = id' : ' ON CONFLICT (id) DO NOTHING') + answer,
     takeover:
       `UPDATE ${t} SET holder = ?, state = 0, lease_until = ${now} + ?, expires = 0, value = NULL WHERE id = ? AND ` +
-      `((state = 0 AND lease_until < ${now}) OR (state = 1 AND expires <> 0 AND expires <= ${now}))`,
+      `((state = 0 AND lease_until < ${now}) OR (state = 1 AND expires <> 0 AND expires <= ${now}))${answer}`,
     row: `SELECT holder, state, value, expires, lease_until, ${now} FROM ${t} WHERE id = ?`,
-    renew: `UPDATE ${t} SET lease_until = ${now} + ? WHERE id = ? AND holder = ? AND state = 0`,
+    renew: `UPDATE ${t} SET lease_until = ${now} + ? WHERE id = ? AND holder = ? AND state = 0${answer}`,
     recordForever: record('0'),
     recordTtl: record(`${now} + ${ttl}`),
     release: `DELETE FROM ${t} WHERE id = ? AND holder = ? AND state = 0`,

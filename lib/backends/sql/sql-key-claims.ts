@@ -24,8 +24,10 @@ const hash = (...parts: string[]) => {
  * expired record, both conditioned in the statement; then the row is read back: holding our token
  * (tokens are never reused) proves the claim. Renewals, records and releases are `UPDATE`s and
  * `DELETE`s conditioned on the token and the claimed state (fenced); a record is confirmed the same
- * way (the row holds our token, recorded). Keys and store names are bound as parameters (hashed
- * for the primary key), never spliced into SQL.
+ * way (the row holds our token, recorded). On PostgreSQL the statements answer the row they
+ * changed (`RETURNING`), which proves the same without the read-back: a new key costs two
+ * statements (claim, record) instead of four. Keys and store names are bound as parameters
+ * (hashed for the primary key), never spliced into SQL.
  * @internal
  */
 export class SqlKeyClaims implements KeyClaims {
@@ -87,7 +89,8 @@ export class SqlKeyClaims implements KeyClaims {
     const id = hash(store, key);
     const what = `cannot claim idempotency key ${JSON.stringify(key)}`;
     const lease = Math.ceil(leaseMs);
-    await this.run(what, this.st.insert, [id, hash(store), JSON.stringify(key), token, lease]);
+    const inserted = await this.run(what, this.st.insert, [id, hash(store), JSON.stringify(key), token, lease]);
+    if (this.st.returning && inserted.length === 1) return { kind: 'won' }; // the new row is ours
     let rows = await this.row(key, id);
     const r = rows[0];
     if (r && String(r[0]) !== token) {
@@ -97,7 +100,8 @@ export class SqlKeyClaims implements KeyClaims {
         if (Number(r[1]) === 1) return { kind: 'done', text: text(r[2]) };
         return { kind: 'held', retryInMs: Math.max(1, Number(r[4]) - now) };
       }
-      await this.run(what, this.st.takeover, [token, lease, id]);
+      const taken = await this.run(what, this.st.takeover, [token, lease, id]);
+      if (this.st.returning) return taken.length === 1 ? { kind: 'won' } : { kind: 'held', retryInMs: 1 };
       rows = await this.row(key, id);
     }
     const mine = rows[0];
@@ -105,20 +109,29 @@ export class SqlKeyClaims implements KeyClaims {
     return { kind: 'held', retryInMs: 1 }; // the row changed meanwhile: look again
   }
 
+  /**
+   * Whether a fenced statement took effect: it answered its row (`RETURNING`), or the row read
+   * back holds our token in `state`.
+   */
+  private async took(changed: Rows, key: string, id: string, token: string, state: 0 | 1): Promise<boolean> {
+    if (this.st.returning) return changed.length === 1;
+    const r = (await this.row(key, id))[0];
+    return !!r && String(r[0]) === token && Number(r[1]) === state;
+  }
+
   async renew(store: string, key: string, token: string, leaseMs: number): Promise<boolean> {
     const id = hash(store, key);
-    await this.run(`cannot renew the claim of idempotency key ${JSON.stringify(key)}`, this.st.renew, [Math.ceil(leaseMs), id, token]);
-    const r = (await this.row(key, id))[0];
-    return !!r && String(r[0]) === token && Number(r[1]) === 0;
+    const changed = await this.run(`cannot renew the claim of idempotency key ${JSON.stringify(key)}`, this.st.renew, [Math.ceil(leaseMs), id, token]);
+    return this.took(changed, key, id, token, 0);
   }
 
   async record(store: string, key: string, token: string, value: string, ttlMs: number | undefined): Promise<boolean> {
     const id = hash(store, key);
     const what = `cannot record the result of idempotency key ${JSON.stringify(key)}`;
-    if (ttlMs === undefined) await this.run(what, this.st.recordForever, [value, id, token]);
-    else await this.run(what, this.st.recordTtl, [value, Math.max(1, Math.ceil(ttlMs)), id, token]);
-    const r = (await this.row(key, id))[0];
-    return !!r && String(r[0]) === token && Number(r[1]) === 1;
+    const changed = ttlMs === undefined
+      ? await this.run(what, this.st.recordForever, [value, id, token])
+      : await this.run(what, this.st.recordTtl, [value, Math.max(1, Math.ceil(ttlMs)), id, token]);
+    return this.took(changed, key, id, token, 1);
   }
 
   async recordThrough(participant: unknown, handle: unknown, store: string, key: string, token: string, value: string, ttlMs: number | undefined): Promise<void> {
