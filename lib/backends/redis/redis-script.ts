@@ -8,10 +8,13 @@ import type { JobKeys } from './redis-keys';
  * @internal
  */
 export class RedisScript {
-  readonly sha: string;
+  private digest: string | undefined;
 
-  constructor(readonly lua: string, readonly keyCount: number) {
-    this.sha = createHash('sha1').update(lua).digest('hex');
+  constructor(readonly lua: string, readonly keyCount: number) {}
+
+  /** The script's SHA-1 (hex), what `EVALSHA` names it by: computed at first use, not when safe-state loads. */
+  get sha(): string {
+    return (this.digest ??= createHash('sha1').update(this.lua).digest('hex'));
   }
 
   /** Runs the script with `keys` then `args`. */
