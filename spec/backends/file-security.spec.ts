@@ -246,7 +246,12 @@ describe('permission errors on the state directory', () => {
     fs.mkdirSync(dir, { mode: 0o500 });
     fs.chownSync(dir, 65534, 65534);
     fs.chmodSync(path.dirname(dir), 0o755);
-    const r = spawnSync(TS_NODE[0], [...TS_NODE.slice(1), '-e', jobScript('eacces', dir)], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: REPO, timeout: 60_000 });
+    // tsx keeps its cache under the temporary directory: give nobody one of its own (a machine's
+    // /tmp may be 0755, where nobody cannot create it)
+    const tmp = tempDir();
+    fs.chownSync(tmp, 65534, 65534);
+    const env = { ...process.env, TMPDIR: tmp };
+    const r = spawnSync(TS_NODE[0], [...TS_NODE.slice(1), '-e', jobScript('eacces', dir)], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: REPO, env, timeout: 60_000 });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout.trim()) as { name: string; code: string; message: string };
     expect(out).toMatchObject({ name: 'BackendError', code: 'BACKEND_ERROR' });
