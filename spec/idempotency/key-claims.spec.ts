@@ -124,7 +124,7 @@ describe.each(SHARED_KINDS)('per-key claims on %s', (kind) => {
 });
 
 describe('per-key claims on PostgreSQL: statements per call', () => {
-  it('a new key costs two statements (the claim, the record: each answers its row), a replay two reads', async () => {
+  it('a new key costs two statements (the claim, the record: each answers its row), a replay the claim and one read', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Pool } = require('pg') as typeof import('pg');
     const pool = new Pool({ connectionString: testServers().postgresUrl, max: 2 });

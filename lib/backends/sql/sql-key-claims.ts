@@ -91,8 +91,7 @@ export class SqlKeyClaims implements KeyClaims {
     const lease = Math.ceil(leaseMs);
     const inserted = await this.run(what, this.st.insert, [id, hash(store), JSON.stringify(key), token, lease]);
     if (this.st.returning && inserted.length === 1) return { kind: 'won' }; // the new row is ours
-    let rows = await this.row(key, id);
-    const r = rows[0];
+    const r = (await this.row(key, id))[0];
     if (r && String(r[0]) !== token) {
       const now = Number(r[5]);
       const lapsed = Number(r[1]) === 0 ? Number(r[4]) < now : Number(r[3]) !== 0 && Number(r[3]) <= now;
@@ -101,11 +100,9 @@ export class SqlKeyClaims implements KeyClaims {
         return { kind: 'held', retryInMs: Math.max(1, Number(r[4]) - now) };
       }
       const taken = await this.run(what, this.st.takeover, [token, lease, id]);
-      if (this.st.returning) return taken.length === 1 ? { kind: 'won' } : { kind: 'held', retryInMs: 1 };
-      rows = await this.row(key, id);
+      return (await this.took(taken, key, id, token, 0)) ? { kind: 'won' } : { kind: 'held', retryInMs: 1 };
     }
-    const mine = rows[0];
-    if (mine && String(mine[0]) === token && Number(mine[1]) === 0) return { kind: 'won' };
+    if (r && Number(r[1]) === 0) return { kind: 'won' }; // our insert's row (read back)
     return { kind: 'held', retryInMs: 1 }; // the row changed meanwhile: look again
   }
 
