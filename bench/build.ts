@@ -6,9 +6,9 @@ import { bundle } from '../scripts/build';
 /**
  * Builds what the resume-latency benchmark runs under plain node:
  *
- * - `dist`: the package as `npm run build` makes it (scripts/build.ts: `dist/index.js`, one bundle
- *   of lib/, dependencies loaded from node_modules): what an application that installed safe-state
- *   loads.
+ * - `dist`: the package as `npm run build` makes it (scripts/build.ts: `dist/index.js`, a bundle
+ *   of lib/ whose rarely used half loads at first use, dependencies loaded from node_modules): what
+ *   an application that installed safe-state loads.
  * - `perFile`: lib/ compiled file by file to CommonJS, one module per source file: the layout the
  *   package had before it was bundled (`tsc`), kept for comparison.
  * - child scripts bundled on their own (esbuild), importing either of those (`require` of its

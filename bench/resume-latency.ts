@@ -65,8 +65,9 @@ async function requireMs(module: string, cwd: string): Promise<number> {
 /**
  * Resume latency: from spawning a process to the first resumed item of a job, under plain node
  * (no tsx), against a bare `node -e` start measured in the same rounds. Two ways of loading
- * safe-state, each with its target: the built package as installed (`dist/index.js`, one bundle:
- * bench/build.ts builds it with scripts/build.ts, as `npm run build` does), and the library bundled
+ * safe-state, each with its target: the built package as installed (`dist/index.js`, a bundle whose
+ * rarely used half loads at first use: bench/build.ts builds it with scripts/build.ts, as
+ * `npm run build` does), and the library bundled
  * into the application. For comparison, without a target: the previous package layout (one
  * module per source file). Also the child's own clock at three points (where the time goes), the
  * steps before the first item done cold one by one, and what loading each dependency alone costs
@@ -88,7 +89,7 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
   const cwd = path.dirname(build.dist);
   const variants = [
     { id: 'bare', label: 'bare node -e', args: ['-e', BARE_SCRIPT] },
-    { id: 'dist', label: 'node + dist/ (the built package: one bundle)', args: [build.dist, JSON.stringify(cfg)] },
+    { id: 'dist', label: 'node + dist/ (the built package)', args: [build.dist, JSON.stringify(cfg)] },
     { id: 'bundle', label: 'node + safe-state bundled into the app', args: [build.bundle, JSON.stringify(cfg)] },
     { id: 'per-file', label: 'node + one module per source file (previous layout)', args: [build.perFile, JSON.stringify(cfg)] },
   ];
@@ -116,7 +117,7 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
     { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry): what the first lock loaded before lock-dir.ts (no longer loaded)' },
     { module: 'devalue', id: 'devalue alone (ESM, through require(esm)); dist/index.js bundles it since it broke jest users' },
     { module: 'node:crypto', id: 'node:crypto' },
-    { module: build.distIndex, id: 'safe-state dist/index.js (the bundle; the two above load later)' },
+    { module: build.distIndex, id: 'safe-state dist/index.js (the bundle; devalue, proper-lockfile and index-lazy.js not loaded)' },
     { module: build.perFileIndex, id: 'safe-state, one module per source file (previous layout)' },
   ];
   const moduleMs = modules.map(() => [] as number[]);

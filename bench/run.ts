@@ -137,7 +137,7 @@ const FULL: Config = {
   saveProcessItems: 10_000,
   saveProcessRounds: 15,
   skipRounds: 15,
-  latencyRounds: 15,
+  latencyRounds: 41,
   latencyModuleReps: 9,
   groupCommitItems: 600,
   groupCommitRounds: 7,

@@ -1,11 +1,13 @@
 /**
  * `npm run build`: the published package, in `dist/`.
  *
- * - `dist/index.js`: `lib/index.ts` and every source file it imports, bundled into one CommonJS
- *   file by esbuild (the transpiler tsx uses, so the same stage-3 decorator lowering as in the
- *   tests and samples). One file instead of one module per source file: node resolves, reads and
- *   compiles one module at start-up instead of about 140, which is most of what loading safe-state
- *   costs (see docs/benchmarks.md, "Where the resume latency goes").
+ * - `dist/index.js`: `lib/index.ts` and every source file it imports, bundled into CommonJS by
+ *   esbuild (the transpiler tsx uses, so the same stage-3 decorator lowering as in the tests and
+ *   samples). A few files instead of one module per source file: node resolves, reads and compiles
+ *   one module at start-up instead of about 140, which is most of what loading safe-state costs
+ *   (see docs/benchmarks.md, "Where the resume latency goes"). What most jobs never run (the Redis
+ *   and SQL backends, transactions, `@Idempotent` records) is in `dist/index-lazy.js`, and devalue
+ *   in `dist/devalue.js`, each loaded at its first use (scripts/split-bundle.ts).
  * - `dist/cli/main.js`: the command line (package.json `bin`), bundled the same way.
  * - `dist/otel/index.js`, `index.mjs`, `index.node.mjs`: the `safe-state/otel` subpath, built like
  *   the root (lib/otel/: OpenTelemetry from the diagnostics channels; `@opentelemetry/api` stays
@@ -14,9 +16,9 @@
  *   network SQL databases while the loop waits (lib/backends/blocking/), found beside `index.js`.
  * - `dist/**\/*.d.ts`: the type declarations, one per source file, from tsc.
  *
- * devalue is bundled in: it ships as an ES module only, which jest's module loader (and every
- * CommonJS-only loader) cannot `require()`, so a user's jest test failed as soon as a checkpoint or
- * an `@Idempotent` record was read back; bundled, it also costs nothing to resolve at start-up.
+ * devalue is bundled (as CommonJS, `dist/devalue.js`): it ships as an ES module only, which jest's
+ * module loader (and every CommonJS-only loader) cannot `require()`, so a user's jest test failed as
+ * soon as a checkpoint or an `@Idempotent` record was read back.
  * Other packages stay outside the bundles: the optional drivers (and reflect-metadata) are
  * `require()`d from node_modules at run time, at the place and the moment the sources require them
  * (so the lazily loaded ones stay lazy). Names are kept (`keepNames`): error classes
@@ -33,6 +35,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as esbuild from 'esbuild';
+import { buildSplit, checkSplit } from './split-bundle';
 
 /** The repository root. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -251,11 +254,12 @@ async function bundleTesting(outDir: string, common: esbuild.BuildOptions): Prom
  * and `index.d.mts` (the ES module entries' types: the CommonJS declarations, re-exported; tsc writes
  * `index.d.ts` there itself).
  */
-async function buildEntry(dir: string, source: string, common: esbuild.BuildOptions): Promise<EntryBuilds> {
+async function buildEntry(dir: string, source: string, common: esbuild.BuildOptions, split = false): Promise<EntryBuilds> {
   const index = path.join(dir, 'index.js');
   const esm = path.join(dir, 'index.mjs');
   const nodeImport = path.join(dir, 'index.node.mjs');
-  await buildCommonJs({ ...common, entryPoints: [source], outfile: index });
+  if (split) checkSplit(await buildSplit(source, { ...common, outfile: index }, lighterCommonJs));
+  else await buildCommonJs({ ...common, entryPoints: [source], outfile: index });
   await esbuild.build({ ...common, format: 'esm', minifyWhitespace: false, external: ESM_EXTERNAL, banner: { js: ESM_BANNER }, entryPoints: [source], outfile: esm });
   patchEsmRequire(esm);
   fs.writeFileSync(nodeImport, nodeImportEntry(index));
@@ -279,7 +283,7 @@ export async function bundle(outDir: string): Promise<Bundles> {
     plugins: [withoutTestHooks],
     logLevel: 'error',
   };
-  const { index, esm, nodeImport } = await buildEntry(outDir, path.join(ROOT, 'lib', 'index.ts'), common);
+  const { index, esm, nodeImport } = await buildEntry(outDir, path.join(ROOT, 'lib', 'index.ts'), common, true);
   // a subpath is bundled on its own: `safe-state/otel` holds only what lib/otel/ imports (it talks
   // to the engine through diagnostics channels, which are process-wide by name)
   const otel = await buildEntry(path.join(outDir, 'otel'), path.join(ROOT, 'lib', 'otel', 'index.ts'), common);

@@ -6,8 +6,9 @@ import * as lib from '../../lib/index';
 import { tempDir } from '../helpers';
 
 /**
- * The built package (`npm run build`, scripts/build.ts): one bundled `dist/index.js` with the same
- * exports as the sources, a working command line, declarations beside them; and a job defined in
+ * The built package (`npm run build`, scripts/build.ts): a bundled `dist/index.js` with the same
+ * exports as the sources (its rarely used parts in `index-lazy.js`, loaded at first use), a working
+ * command line, declarations beside them; and a job defined in
  * an application file gets the same default name from the bundle as from the sources (the bundle's
  * own frames are recognised as safe-state's).
  */
@@ -32,7 +33,7 @@ describe('the built package (scripts/build.ts)', () => {
 
   afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
-  it('bundles the library into one module with the exports of lib/index.ts, and declarations', () => {
+  it('bundles the library: one module loaded at start-up with the exports of lib/index.ts, and declarations', () => {
     const r = node(['-e', `const m = require(${JSON.stringify(path.join(DIST, 'index.js'))}); const own = Object.keys(require.cache).filter((f) => !f.includes('/node_modules/')); console.log(JSON.stringify({ keys: Object.keys(m).sort(), own: own.length }))`]);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { keys: string[]; own: number };
@@ -70,6 +71,51 @@ console.log(calls);`;
     const r = node(['-e', probe]);
     expect(r.stderr).toBe('');
     expect(Number(r.stdout.trim())).toBe(0);
+  });
+
+  it('loads the network backends, transactions and @Idempotent records only when one is used, as the same classes', () => {
+    // V8 compiles every byte of index.js when node loads it: what a File job never runs is in
+    // index-lazy.js, behind stand-ins (scripts/split-bundle.ts, lib/util/lazy-parts.ts)
+    const index = path.join(DIST, 'index.js');
+    const lazy = path.join(DIST, 'index-lazy.js');
+    const probe = `const m = require(${JSON.stringify(index)});
+const Database = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))});
+const loaded = () => require.cache[${JSON.stringify(lazy)}] !== undefined;
+const out = { atLoad: loaded(), instanceofBefore: ({}) instanceof m.RedisBackend || ({}) instanceof m.Transaction };
+out.afterInstanceof = loaded();
+(async () => {
+  const job = m.safeState(async (xs) => { for (const x of xs) void x; }, { name: 'split-probe', stateDir: ${JSON.stringify(path.join(OUT, 'split-state'))} });
+  await job([1, 2, 3]);
+  out.afterFileJob = loaded();
+  class MyBackend extends m.SqlBackend { kind() { return 'mine'; } }
+  const b = new MyBackend(new Database(':memory:'));
+  out.afterSubclass = loaded();
+  out.subclass = [b instanceof MyBackend, b instanceof m.SqlBackend, b instanceof m.StateBackend, b.kind(), Object.getPrototypeOf(MyBackend.prototype) === m.SqlBackend.prototype];
+  out.names = [m.SqlBackend.name, m.RedisBackend.name, m.IdempotencyCache.name, m.transaction.name, typeof m.SqlBackend.fromUrl];
+  try { m.SqlBackend.fromUrl('ftp://nowhere'); } catch (e) { out.error = [e.constructor.name, e instanceof m.InvalidOptionsError, e instanceof m.SafeStateError, e.code]; }
+  const cache = new m.IdempotencyCache({ backend: new m.MemoryBackend() });
+  out.cache = [cache instanceof m.IdempotencyCache, ({}) instanceof m.IdempotencyCache];
+  const seen = [];
+  const job2 = m.safeState(async (xs) => { for (const x of xs) seen.push(x); }, { name: 'split-probe-sql', backend: b });
+  await job2([1, 2]);
+  out.sqlJob = seen;
+  await b.close();
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });`;
+    const r = node(['-e', probe]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      atLoad: false,
+      instanceofBefore: false,
+      afterInstanceof: false,
+      afterFileJob: false,
+      afterSubclass: true,
+      subclass: [true, true, true, 'mine', true],
+      names: ['SqlBackend', 'RedisBackend', 'IdempotencyCache', 'transaction', 'function'],
+      error: ['InvalidOptionsError', true, true, 'INVALID_OPTIONS'],
+      cache: [true, false],
+      sqlJob: [1, 2],
+    });
   });
 
   it('runs the command line', () => {

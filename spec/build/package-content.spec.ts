@@ -44,7 +44,7 @@ describe('the packed package (npm pack)', () => {
   afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
   it('holds the CommonJS and ES module builds, their declarations, the command line, README, LICENSE and the guides', () => {
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.mjs', 'dist/testing.node.mjs', 'dist/testing.d.mts', 'dist/testing/index.d.ts', ...guides(),
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index-lazy.js', 'dist/devalue.js', 'dist/index.mjs', 'dist/index.node.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'dist/cli/main.js', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.mjs', 'dist/testing.node.mjs', 'dist/testing.d.mts', 'dist/testing/index.d.ts', ...guides(),
       'dist/otel/index.js', 'dist/otel/index.mjs', 'dist/otel/index.node.mjs', 'dist/otel/index.d.ts', 'dist/otel/index.d.mts']) {
       expect(packed).toContain(f);
     }

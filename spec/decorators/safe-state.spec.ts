@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { SafeState, safeState, MemoryBackend, InvalidOptionsError, JOB_METADATA_KEY, type JobMetadata } from '../../lib/index';
+import * as jobName from '../../lib/engine/job-name';
 import { range, tempDir } from '../helpers';
 
 describe('@SafeState forms', () => {
@@ -148,6 +149,34 @@ describe('@SafeState forms', () => {
       async run() {}
     }
     expect(() => SafeState.of(new Plain(), 'run')).toThrow(TypeError);
+  });
+
+  it('looks up the defining module only for a job without a name (a stack walk and a source-map read, at start-up)', () => {
+    const lookups = jest.spyOn(jobName, 'definitionModule');
+    try {
+      class Named {
+        @SafeState('named-job')
+        async a(xs: number[]) {
+          for (const x of xs) void x;
+        }
+        @SafeState({ name: 'named-job-2', saveEvery: 2 })
+        async b(xs: number[]) {
+          for (const x of xs) void x;
+        }
+      }
+      expect(SafeState.of(new Named(), 'a').jobName).toBe('named-job');
+      expect(lookups).not.toHaveBeenCalled();
+      class Unnamed {
+        @SafeState({ saveEvery: 2 })
+        async run(xs: number[]) {
+          for (const x of xs) void x;
+        }
+      }
+      expect(SafeState.of(new Unnamed(), 'run').jobName).toMatch(/^Unnamed\.run-[0-9a-f]{8}$/);
+      expect(lookups).toHaveBeenCalledTimes(1);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 });
 
