@@ -115,7 +115,7 @@ export async function resumeLatencySection(root: string, rounds: number, moduleR
 
   const modules = [
     { module: 'proper-lockfile', id: 'proper-lockfile (+ graceful-fs, signal-exit, retry): what the first lock loaded before lock-dir.ts (no longer loaded)' },
-    { module: 'devalue', id: 'devalue alone (ESM, through require(esm)); dist/index.js bundles it since it broke jest users' },
+    { module: 'devalue', id: 'devalue alone (ESM, through require(esm)); dist/devalue.js, a CommonJS build of it, loads at first use' },
     { module: 'node:crypto', id: 'node:crypto' },
     { module: build.distIndex, id: 'safe-state dist/index.js (the bundle; devalue, proper-lockfile and index-lazy.js not loaded)' },
     { module: build.perFileIndex, id: 'safe-state, one module per source file (previous layout)' },
