@@ -1,8 +1,8 @@
 /**
- * The package's main CommonJS build, in two files: `index.js`, what every job needs, and
+ * The package's main CommonJS build, in three files: `index.js`, what every job needs;
  * `index-lazy.js`, the parts that most jobs never use (the Redis and SQL backends, transactions,
  * `@Idempotent` records and the `IdempotencyCache`), which node loads the first time one of them is
- * used. V8 reads and compiles every byte of a script when node loads it (about 4.5 ms per 100 kB
+ * used; and `devalue.js`, loaded at the first value serialized or revived. V8 reads and compiles every byte of a script when node loads it (about 4.5 ms per 100 kB
  * on this project's machines, docs/benchmarks.md): a resumed job on the File backend no longer pays
  * for code it does not run.
  *
@@ -15,8 +15,8 @@
  *   that answers the namespaces of the lazy modules the main part imports.
  *
  * A lazy module may be imported by the main part only for functions and classes (a stand-in cannot
- * be a plain value): lazy-parts checks on first use, and the build loads the lazy file once and
- * checks every stand-in ({@link checkSplit}).
+ * be a plain value): the lazy half checks every stand-in's export when it loads, and the build
+ * loads it once ({@link checkSplit}).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -125,20 +125,19 @@ export async function buildSplit(entry: string, options: esbuild.BuildOptions & 
   const lazyParts = path.join(lib, LAZY_PARTS);
   const plugins = options.plugins ?? [];
 
-  // 1. the main half: lazy modules imported from main modules become stand-ins
-  const standIns = new Map<string, string[]>();
-  const mainImports = new Set<string>(); // ids of main modules the lazy half needs: filled by step 2 first
+  const standIns = new Map<string, string[]>(); // lazy module id → the names main modules import from it
+  const lazyRoots = new Set<string>(); // the lazy modules main modules import (learnt by building the main half)
+  const mainImports = new Set<string>(); // the main modules lazy modules import (learnt by building the lazy half)
   const lazyFile = path.join(path.dirname(options.outfile), LAZY_FILE);
-  const lazyOut = { ...options, outfile: lazyFile };
 
-  // 2 (built first). the lazy half: one function of the main half's namespaces
+  // the lazy half: one function of the main half's namespaces, answering the lazy roots' namespaces
   const lazyEntry = 'safe-state-lazy-entry';
-  const lazyRoots = new Set<string>(); // filled by the main half's build below: what it imports lazily
   const buildLazy = async (roots: string[]) => {
     mainImports.clear();
     const expected = Object.fromEntries(roots.map((id) => [id, standIns.get(id) ?? []]));
     const r = await esbuild.build({
-      ...lazyOut,
+      ...options,
+      outfile: lazyFile,
       metafile: true,
       entryPoints: [lazyEntry],
       banner: { js: 'module.exports=function(__safeStateMain){var module={exports:{}},exports=module.exports;' },
@@ -176,6 +175,8 @@ export async function buildSplit(entry: string, options: esbuild.BuildOptions & 
     if (bundled.length > 0) throw new Error(`build: the lazy half bundles packages of its own (${bundled.join(', ')}); only the main half may`);
   };
 
+  // the main half: lazy modules imported from main modules become stand-ins, and lib/index.ts ends
+  // by telling lazy-parts how to load the lazy half
   const mainPlugin: esbuild.Plugin = {
     name: 'safe-state-split-main',
     setup(build) {
