@@ -68,6 +68,8 @@ export function lazyExport(id: string, name: string): unknown {
     },
     has: (_t, key) => Reflect.has(resolve(), key),
     set: (_t, key, value) => Reflect.set(resolve(), key, value),
+    // the real class's parent (a walk up the class chain, as reflect-metadata's, sees the real one)
+    getPrototypeOf: () => Reflect.getPrototypeOf(resolve()),
   });
   return standIn;
 }

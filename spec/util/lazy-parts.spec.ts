@@ -5,12 +5,20 @@ import { lazyExport, lazyPartsLoaded, setLazyLoader, type LazyModules } from '..
  * export of the lazily loaded half (call it, `new` it, extend it, read its statics, `instanceof`)
  * acts on the real function, and nothing loads it before it is needed.
  */
-class Real {
+class Base {
+  static baseStatic(): string {
+    return 'base';
+  }
+}
+
+class Real extends Base {
   static CODE = 'REAL';
   static make(x: number): Real {
     return new this(x);
   }
-  constructor(readonly x: number) {}
+  constructor(readonly x: number) {
+    super();
+  }
   seenTarget(): unknown {
     return this.constructor;
   }
@@ -59,6 +67,9 @@ describe('lazy-parts stand-ins', () => {
     expect([m instanceof Mine, m instanceof Real, m instanceof R, m.twice(), m.seenTarget() === Mine]).toEqual([true, true, true, 10, true]);
     expect(Mine.make(6)).toBeInstanceOf(Mine); // statics inherited through the stand-in, `this` the subclass
     expect(Object.getPrototypeOf(Mine.prototype)).toBe(Real.prototype);
+    expect(Object.getPrototypeOf(R)).toBe(Base); // the class chain above the stand-in is the real one
+    expect(R.baseStatic()).toBe('base');
+    expect(m).toBeInstanceOf(Base);
     const self = {};
     expect(fn.call(self, 1, 2)).toEqual([self, 3]);
     expect(fn.name).toBe('realFn');
