@@ -70,8 +70,34 @@ export function lazyExport(id: string, name: string): unknown {
     set: (_t, key, value) => Reflect.set(resolve(), key, value),
     // the real class's parent (a walk up the class chain, as reflect-metadata's, sees the real one)
     getPrototypeOf: () => Reflect.getPrototypeOf(resolve()),
+    // the real class's own members, as a mocking library reads and replaces them (jest.spyOn,
+    // vi.spyOn: a descriptor read, a defineProperty, and back at restore); `prototype`, which the
+    // stand-in owns unconfigurably, is answered with its own (the real one's, set by resolve())
+    getOwnPropertyDescriptor: (_t, key) => {
+      const fn = resolve();
+      const fixed = fixedOwn(target, key);
+      if (fixed) return fixed;
+      const d = Reflect.getOwnPropertyDescriptor(fn, key);
+      return d && !d.configurable ? { ...d, configurable: true } : d;
+    },
+    defineProperty: (_t, key, descriptor) => descriptor.configurable !== false && !fixedOwn(target, key) && Reflect.defineProperty(resolve(), key, descriptor),
+    deleteProperty: (_t, key) => !fixedOwn(target, key) && Reflect.deleteProperty(resolve(), key),
+    ownKeys: () => {
+      const keys = Reflect.ownKeys(resolve());
+      for (const k of Reflect.ownKeys(target)) if (fixedOwn(target, k) && !keys.includes(k)) keys.push(k);
+      return keys;
+    },
   });
   return standIn;
+}
+
+/**
+ * An own property of the stand-in's target that it cannot give up or change (`prototype`): a proxy
+ * must report those as the target has them.
+ */
+function fixedOwn(target: object, key: PropertyKey): PropertyDescriptor | undefined {
+  const d = Reflect.getOwnPropertyDescriptor(target, key);
+  return d && !d.configurable ? d : undefined;
 }
 
 /** `instanceof` before the lazy bundle is loaded: nothing it defines has an instance yet. */

@@ -78,6 +78,25 @@ describe('lazy-parts stand-ins', () => {
     expect({} instanceof R).toBe(false);
   });
 
+  it('lets a mocking library replace and restore a static member of the real class (jest.spyOn, vi.spyOn)', () => {
+    install();
+    const R = lazyExport('lazy/real', 'Real') as typeof Real;
+    expect(Object.prototype.hasOwnProperty.call(R, 'make')).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(R, 'make')?.value).toBe(Real.make);
+    expect(Reflect.ownKeys(R)).toEqual(expect.arrayContaining(['make', 'CODE', 'prototype']));
+    const spy = jest.spyOn(R, 'make').mockReturnValue('mocked' as unknown as Real);
+    expect(R.make(1)).toBe('mocked');
+    expect(Real.make(1)).toBe('mocked'); // the code of the lazy half calls the real class
+    spy.mockRestore();
+    expect(R.make(2)).toBeInstanceOf(Real);
+    expect(Real.make(2)).toBeInstanceOf(Real);
+    Object.defineProperty(R, 'extra', { value: 1, configurable: true, writable: true });
+    expect((Real as unknown as { extra: number }).extra).toBe(1);
+    expect(delete (R as unknown as { extra?: number }).extra).toBe(true);
+    expect('extra' in Real).toBe(false);
+    expect(Object.getOwnPropertyDescriptor(R, 'prototype')?.value).toBe(Real.prototype);
+  });
+
   it('refuses to stand for a value that is not a function, naming it', () => {
     install();
     const c = lazyExport('lazy/real', 'CONSTANT') as () => unknown;
