@@ -17,11 +17,22 @@ export function loadDriver<T = any>(name: string): T {
     }
   }
   try {
-    return createRequire(path.join(process.cwd(), 'noop.js'))(name) as T;
+    return requireFrom(path.join(process.cwd(), 'noop.js'))(name) as T;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
     throw new Error(`the '${name.split('/')[0]}' package is needed to rebuild this object but cannot be loaded: install it (npm install ${name.split('/')[0]})`, { cause: e });
   }
+}
+
+/**
+ * node's `createRequire`, taken through `process.getBuiltinModule` where there is one (Node 20.16+,
+ * Bun, Deno): webpack rewrites every `createRequire(...)` call it sees in an application's bundle
+ * into `undefined(...)` unless its argument is `import.meta.url`, and this one's is not.
+ */
+function requireFrom(file: string): NodeJS.Require {
+  const builtin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const nodeModule = typeof builtin === 'function' ? (builtin('node:module') as { createRequire?: typeof createRequire } | undefined) : undefined;
+  return (nodeModule?.createRequire ?? createRequire)(file);
 }
 
 /** `mod.default ?? mod` for packages that export their main value both ways. @internal */

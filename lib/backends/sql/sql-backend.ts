@@ -28,6 +28,7 @@ import { JobLockedError } from '../../errors/job-locked-error';
 import { SafeStateError } from '../../errors/safe-state-error';
 import type { WorkerSpec } from '../blocking/worker-spec';
 import { adoptedLock, sqlWorkerSpec } from '../blocking/connection-specs';
+import { loadDriver } from '../../reconnect/load-driver';
 import type { HeldLease } from './sqlite-lease';
 
 const DIALECTS: Record<SqlDialect, Dialect> = { sqlite, mysql, postgres };
@@ -164,12 +165,14 @@ export class SqlBackend extends StateBackend {
     const scheme = typeof url === 'string' ? /^([a-z]+):/i.exec(url)?.[1]?.toLowerCase() : undefined;
     let conn: SqlConnection;
     let close: () => Promise<void>;
+    // from safe-state's place, else from the application's working directory: inside a webpack
+    // bundle `require(name)` of a computed name finds nothing (webpack's empty context)
     const driver = <T>(name: string): T => {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require(name) as T;
+        return loadDriver<T>(name);
       } catch (e) {
-        throw new BackendError(`SqlBackend.fromUrl needs the ${name} package: npm install ${name} (${(e as Error).message})`, { cause: e });
+        const why = (e as Error).cause instanceof Error ? ((e as Error).cause as Error) : (e as Error);
+        throw new BackendError(`SqlBackend.fromUrl needs the ${name} package: npm install ${name} (${why.message})`, { cause: e });
       }
     };
     if (scheme === 'sqlite') {
