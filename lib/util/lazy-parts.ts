@@ -67,7 +67,11 @@ export function lazyExport(id: string, name: string): unknown {
       return Reflect.get(fn, key, receiver === standIn ? fn : receiver);
     },
     has: (_t, key) => Reflect.has(resolve(), key),
-    set: (_t, key, value) => Reflect.set(resolve(), key, value),
+    // `Sub.x = v` on a subclass reaches here with the subclass as receiver: the subclass gets its own x
+    set: (_t, key, value, receiver) => {
+      const fn = resolve();
+      return Reflect.set(fn, key, value, receiver === standIn ? fn : receiver);
+    },
     // the real class's parent (a walk up the class chain, as reflect-metadata's, sees the real one)
     getPrototypeOf: () => Reflect.getPrototypeOf(resolve()),
     // the real class's own members, as a mocking library reads and replaces them (jest.spyOn,

@@ -66,6 +66,8 @@ describe('lazy-parts stand-ins', () => {
     const m = new Mine(5);
     expect([m instanceof Mine, m instanceof Real, m instanceof R, m.twice(), m.seenTarget() === Mine]).toEqual([true, true, true, 10, true]);
     expect(Mine.make(6)).toBeInstanceOf(Mine); // statics inherited through the stand-in, `this` the subclass
+    (Mine as { CODE: string }).CODE = 'MINE'; // an assignment on the subclass stays on the subclass
+    expect([Mine.CODE, Real.CODE, R.CODE]).toEqual(['MINE', 'REAL', 'REAL']);
     expect(Object.getPrototypeOf(Mine.prototype)).toBe(Real.prototype);
     expect(Object.getPrototypeOf(R)).toBe(Base); // the class chain above the stand-in is the real one
     expect(R.baseStatic()).toBe('base');
