@@ -67,9 +67,8 @@ async function requireMs(module: string, cwd: string): Promise<number> {
  * (no tsx), against a bare `node -e` start measured in the same rounds. Two ways of loading
  * safe-state, each with its target: the built package as installed (`dist/index.js`, a bundle whose
  * rarely used half loads at first use: bench/build.ts builds it with scripts/build.ts, as
- * `npm run build` does), and the library bundled
- * into the application. For comparison, without a target: the previous package layout (one
- * module per source file). Also the child's own clock at three points (where the time goes), the
+ * `npm run build` does), and the library bundled into the application. For comparison, without a
+ * target: the previous package layout (one module per source file). Also the child's own clock at three points (where the time goes), the
  * steps before the first item done cold one by one, and what loading each dependency alone costs
  * in a fresh process. The job: 10,000 items resumed at item 5,000, the default FileBackend in a
  * `stateDir`, durability 'strict'.

@@ -78,7 +78,7 @@ function resolveSource(resolveDir: string, spec: string): string | null {
  * The names a source imports (or re-exports) at run time from `spec`: `type` imports left out,
  * `a as b` counted as `a`, a namespace import as every name (null).
  */
-export function importedNames(source: string, spec: string): string[] | null {
+function importedNames(source: string, spec: string): string[] | null {
   const quoted = spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   if (new RegExp(`import\\s*\\*\\s*as\\s+\\w+\\s+from\\s*['"]${quoted}['"]`).test(source)) return null;
   const out: string[] = [];
@@ -214,18 +214,18 @@ export async function buildSplit(entry: string, options: esbuild.BuildOptions & 
       });
     },
   };
-  const buildMain = async () => {
+  const buildMain = async (write: boolean) => {
     standIns.clear();
     lazyRoots.clear();
-    await esbuild.build({ ...options, entryPoints: [entry], plugins: [devalueApart, mainPlugin, ...plugins] });
+    await esbuild.build({ ...options, write, entryPoints: [entry], plugins: [devalueApart, mainPlugin, ...plugins] });
   };
 
-  // the two halves depend on each other's imports: build the main half (to learn which lazy
-  // modules it imports), then the lazy half (to learn which main modules it imports), then the
+  // the two halves depend on each other's imports: build the main half in memory (to learn which
+  // lazy modules it imports), then the lazy half (to learn which main modules it imports), then the
   // main half again with those (which adds no new lazy import: the link only imports main modules)
-  await buildMain();
+  await buildMain(false);
   await buildLazy([...lazyRoots].sort());
-  await buildMain();
+  await buildMain(true);
   await buildDevalue(options, path.join(path.dirname(options.outfile), DEVALUE_FILE));
   for (const f of [options.outfile, lazyFile]) finish(f);
   return { index: options.outfile, lazy: lazyFile, standIns };

@@ -8,9 +8,9 @@ import { tempDir } from '../helpers';
 /**
  * The built package (`npm run build`, scripts/build.ts): a bundled `dist/index.js` with the same
  * exports as the sources (its rarely used parts in `index-lazy.js`, loaded at first use), a working
- * command line, declarations beside them; and a job defined in
- * an application file gets the same default name from the bundle as from the sources (the bundle's
- * own frames are recognised as safe-state's).
+ * command line, declarations beside them; and a job defined in an application file gets the same
+ * default name from the bundle as from the sources (the bundle's own frames are recognised as
+ * safe-state's).
  */
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
